@@ -1,0 +1,54 @@
+# mocohd: every command bootstraps .venv first (once, and again when pyproject.toml changes).
+#   make tour              run every notebook in smoke mode, results in runs/<timestamp>/
+#   make tour MODE=full    the full run
+#   make test              unit tests, every notebook once in smoke mode, the notebook-pair check
+#   make lab / kernel / sync / checked-outputs NB=00 / bench / checkpoints
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.bootstrapped
+MODE ?= smoke
+# On a Linux machine with no GPU, TORCH_INDEX=https://download.pytorch.org/whl/cpu avoids the large CUDA build.
+TORCH_INDEX ?=
+TOUR_ARGS ?=
+PYTEST_ARGS ?=
+NB ?=
+
+.PHONY: tour test lab kernel sync checked-outputs bench checkpoints clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install -e ".[dev]"
+	@touch $@
+
+tour: $(STAMP)
+	$(PY) -m mocohd.tour --mode $(MODE) $(TOUR_ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+kernel: $(STAMP)
+	$(PY) -m ipykernel install --user --name mocohd --display-name "Python (mocohd)"
+
+sync: $(STAMP)
+	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+
+# Rebuild notebooks/NN_*.ipynb from its .py pair, keeping only the NBVAL_CHECK_OUTPUT cells' outputs.
+checked-outputs: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make checked-outputs NB=00"; exit 2; }
+	$(PY) -m mocohd.tour --store-checked-outputs $(NB)
+
+bench: $(STAMP)
+	$(PY) -m mocohd.bench
+
+checkpoints: $(STAMP)
+	bash data/checkpoints/make_checkpoints.sh
+
+clean-venv:
+	rm -rf $(VENV)
