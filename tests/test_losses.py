@@ -1,0 +1,173 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from mocohd.losses import (
+    contrastive_loss,
+    feature_matching_loss,
+    final_maps,
+    gradient_penalty,
+    gradient_penalty_textbook,
+    hinge_d_loss,
+    hinge_g_loss,
+    pairwise_cosine,
+    ralsgan_d_loss,
+    ralsgan_g_loss,
+)
+
+# ---------------------------------------------------------------- relativistic LSGAN
+
+
+def two_scales(a, b):
+    """Multiscale-D style outputs: per scale a list of maps, the logits last."""
+    return [[torch.zeros(1), torch.tensor(a)], [torch.zeros(1), torch.tensor(b)]]
+
+
+def test_final_maps_takes_the_last_map_of_every_scale():
+    out = two_scales([1.0], [2.0])
+    assert [m.item() for m in final_maps(out)] == [1.0, 2.0]
+    t = torch.ones(3)
+    assert final_maps(t)[0] is t
+
+
+def test_ralsgan_by_hand():
+    # real scores [1, 2] (mean 1.5), fake scores [0, 1] (mean 0.5), on each of two scales.
+    real, fake = two_scales([1.0, 2.0], [1.0, 2.0]), two_scales([0.0, 1.0], [0.0, 1.0])
+    # D: MSE(r - 0.5, 1) = (0.25 + 0.25)/2 = 0.25; MSE(f - 1.5, 0) = (2.25 + 0.25)/2 = 1.25
+    #    per scale 0.5 * 1.5 = 0.75; two scales -> 1.5
+    assert ralsgan_d_loss(real, fake).item() == pytest.approx(1.5)
+    # G: MSE(f - 1.5, 1) = (6.25 + 2.25)/2 = 4.25; MSE(r - 0.5, 0) = (0.25 + 2.25)/2 = 1.25
+    #    per scale 0.5 * 5.5 = 2.75; two scales -> 5.5
+    assert ralsgan_g_loss(real, fake).item() == pytest.approx(5.5)
+
+
+def test_ralsgan_indistinguishable_scores_cost_half_and_grad_reaches_both_sides():
+    # D(r) = D(f) everywhere: each loss is 1/2 [(0 - 1)^2 + (0 - 0)^2] = 1/2 per scale.
+    real = torch.tensor([0.3, 0.3], requires_grad=True)
+    fake = torch.tensor([0.3, 0.3], requires_grad=True)
+    assert ralsgan_d_loss([[real]], [[fake]]).item() == pytest.approx(0.5)
+    assert ralsgan_g_loss([[real]], [[fake]]).item() == pytest.approx(0.5)
+    ralsgan_g_loss([[real]], [[fake + torch.tensor([0.0, 1.0])]]).backward()
+    assert real.grad.abs().sum() > 0 and fake.grad.abs().sum() > 0
+
+
+def test_ralsgan_rejects_mismatched_scales():
+    with pytest.raises(ValueError):
+        ralsgan_d_loss(two_scales([1.0], [1.0]), [[torch.ones(1)]])
+
+
+# ---------------------------------------------------------------- hinge
+
+
+def test_hinge_by_hand():
+    d_real = torch.tensor([2.0, 0.5, -1.0])  # relu(1 - r) = [0, 0.5, 2] -> mean 5/6
+    d_fake = torch.tensor([-2.0, 0.0, 1.0])  # relu(1 + f) = [0, 1, 2] -> mean 1
+    assert hinge_d_loss(d_real, d_fake).item() == pytest.approx(5 / 6 + 1)
+    assert hinge_g_loss(d_fake).item() == pytest.approx(1 / 3)
+
+
+# ---------------------------------------------------------------- gradient penalty
+
+
+class PerVoxelLinearD(nn.Module):
+    """D(x) = sum_c w_c x_c at every voxel, on two 'scales'; |w| sets the per-voxel grad norm."""
+
+    def __init__(self, channels: int, norm: float):
+        super().__init__()
+        self.conv = nn.Conv3d(channels, 1, kernel_size=1, bias=False)
+        with torch.no_grad():
+            w = torch.randn(channels)
+            self.conv.weight.copy_((norm * w / w.norm()).view(1, channels, 1, 1, 1))
+
+    def forward(self, x):
+        out = self.conv(x)  # (B, 1, T, H, W)
+        return [[out], [out * 1.0]]
+
+
+def clips(seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(2, 3, 2, 3, 3, generator=g), torch.randn(2, 3, 2, 3, 3, generator=g)
+
+
+def test_official_penalty_is_zero_for_unit_gradient_per_voxel():
+    real, fake = clips(0)
+    gp = gradient_penalty(PerVoxelLinearD(3, 1.0), real, fake)
+    assert gp.item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_official_penalty_by_hand_for_norm_two():
+    real, fake = clips(1)
+    # every voxel's channel-gradient has norm 2: (2 - 1)^2 = 1 per voxel and scale,
+    # summed over 2 scales, / 2 scales, x 10 = 10
+    assert gradient_penalty(PerVoxelLinearD(3, 2.0), real, fake).item() == pytest.approx(10.0)
+
+
+def test_textbook_penalty_takes_one_norm_per_sample():
+    real, fake = clips(2)
+    # the whole-sample gradient norm is sqrt(T H W) = sqrt(18) for a unit per-voxel norm
+    expected = 10 * (math.sqrt(18) - 1) ** 2
+    gp = gradient_penalty_textbook(PerVoxelLinearD(3, 1.0), real, fake)
+    assert gp.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_penalty_is_differentiable_in_the_discriminator_and_seedable():
+    real, fake = clips(3)
+    d = nn.Conv3d(3, 1, 3, padding=1)
+
+    def net(x):
+        return [[torch.tanh(d(x)) ** 2]]
+
+    a = gradient_penalty(net, real, fake, generator=torch.Generator().manual_seed(5))
+    b = gradient_penalty(net, real, fake, generator=torch.Generator().manual_seed(5))
+    assert a.item() == pytest.approx(b.item())
+    a.backward()
+    assert d.weight.grad is not None and d.weight.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------- contrastive
+
+
+def test_contrastive_by_hand():
+    v1, v2, queue = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[3.0, 0.0]])
+    # T = 0.5 -> scale 2. Row 0 (v1): cos to [v1, v2, q] = [1, 0, 1] -> logits [0 (self), 0, 2];
+    # its positive is v2 (logit 0): p = 1 / (1 + 1 + e^2).
+    # Row 1 (v2): cos [0, 1, 0] -> logits [0, 0 (self), 0]; positive v1: p = 1/3.
+    expected = (math.log(2 + math.e**2) + math.log(3)) / 2
+    assert contrastive_loss(v1, v2, queue, temperature=0.5).item() == pytest.approx(expected)
+
+
+def reference_contrastive(v1, v2, queue, t):
+    """The official computation, spelled out with loops."""
+    b = v1.shape[0]
+    q = torch.cat([v1, v2])
+    k = torch.cat([v1, v2, queue])
+    sims = [[float(torch.dot(qi, kj) / (qi.norm() * kj.norm())) for kj in k] for qi in q]
+    total = 0.0
+    for i in range(2 * b):
+        logits = [0.0 if i == j else s / t for j, s in enumerate(sims[i])]
+        pos = i + b if i < b else i - b
+        total += -(logits[pos] - math.log(sum(math.exp(x) for x in logits)))
+    return total / (2 * b)
+
+
+def test_contrastive_matches_a_loop_reference():
+    g = torch.Generator().manual_seed(0)
+    v1, v2, queue = (torch.randn(n, 5, generator=g) for n in (3, 3, 7))
+    got = contrastive_loss(v1, v2, queue, temperature=0.07).item()
+    assert got == pytest.approx(reference_contrastive(v1, v2, queue, 0.07), rel=1e-5)
+
+
+def test_contrastive_does_not_backprop_into_the_queue():
+    v1, v2 = torch.randn(2, 4, requires_grad=True), torch.randn(2, 4)
+    queue = torch.randn(5, 4, requires_grad=True)
+    contrastive_loss(v1, v2, queue).backward()
+    assert v1.grad is not None and queue.grad is None
+
+
+def test_pairwise_cosine_and_feature_matching_by_hand():
+    a = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    b = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    assert torch.allclose(pairwise_cosine(a, b), torch.tensor([[1.0, 0.0], [2**-0.5, 2**-0.5]]))
+    assert feature_matching_loss(a, b).item() == pytest.approx(-(1 + 2**-0.5) / 2)
