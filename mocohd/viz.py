@@ -1,0 +1,238 @@
+"""Pictures for the notebooks: video grids (mediapy), image grids and curves (matplotlib),
+and small ipywidgets explorers.
+
+Everything accepts both layouts used in the series:
+
+- float tensors in [-1, 1], channels first: videos (B, T, 3, H, W), images (B, 3, H, W);
+- uint8 arrays, channels last: videos (B, T, H, W, 3), images (B, H, W, 3).
+
+A list of single videos/images works too. Small frames are enlarged with nearest-neighbour
+upsampling (``scale``) so that 32x32 pixels stay crisp on screen.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import mediapy
+import numpy as np
+import torch
+
+from mocohd.data import video_io  # noqa: F401  (wires mediapy to the shipped ffmpeg)
+from mocohd.data.video_io import to_uint8
+
+DISPLAY_HEIGHT = 128  # small videos are enlarged to at least this many pixels
+
+
+# ----------------------------------------------------------------------------------------
+# Layout helpers
+
+
+def as_uint8_videos(videos) -> np.ndarray:
+    """Any batch of videos as uint8 (B, T, H, W, 3); shorter videos hold their last frame."""
+    if isinstance(videos, (list, tuple)):
+        items = [as_uint8_videos(v[None] if _ndim(v) == 4 else v) for v in videos]
+        length = max(v.shape[1] for v in items)
+        items = [np.concatenate([v, np.repeat(v[:, -1:], length - v.shape[1], 1)], 1) for v in items]
+        return np.concatenate(items)
+    if torch.is_tensor(videos) or np.asarray(videos).dtype != np.uint8:
+        videos = to_uint8(videos)
+    videos = np.asarray(videos)
+    if videos.ndim != 5 or videos.shape[-1] != 3:
+        raise ValueError(f"expected videos (B, T, 3, H, W) in [-1, 1] or uint8 (B, T, H, W, 3), got {videos.shape}")
+    return videos
+
+
+def as_uint8_images(images) -> np.ndarray:
+    """Any batch of images as uint8 (B, H, W, 3)."""
+    if isinstance(images, (list, tuple)):
+        return np.concatenate([as_uint8_images(i[None] if _ndim(i) == 3 else i) for i in images])
+    if torch.is_tensor(images) or np.asarray(images).dtype != np.uint8:
+        images = to_uint8(images)
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"expected images (B, 3, H, W) in [-1, 1] or uint8 (B, H, W, 3), got {images.shape}")
+    return images
+
+
+def _ndim(x) -> int:
+    return x.dim() if torch.is_tensor(x) else np.ndim(x)
+
+
+def upscale(frames: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of (..., H, W, 3) by an integer factor."""
+    if scale <= 1:
+        return frames
+    return frames.repeat(scale, axis=-3).repeat(scale, axis=-2)
+
+
+def auto_scale(height: int) -> int:
+    return max(1, DISPLAY_HEIGHT // height)
+
+
+def tile(batch: np.ndarray, columns: int | None = None, pad: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tile (B, ..., H, W, 3) into (..., rows*(H+pad)-pad, columns*(W+pad)-pad, 3)."""
+    count = batch.shape[0]
+    columns = min(count, columns or int(np.ceil(np.sqrt(count))))
+    rows = int(np.ceil(count / columns))
+    height, width = batch.shape[-3], batch.shape[-2]
+    lead = batch.shape[1:-3]
+    out = np.full((*lead, rows * (height + pad) - pad, columns * (width + pad) - pad, 3), pad_value, np.uint8)
+    for k in range(count):
+        r, c = divmod(k, columns)
+        out[..., r * (height + pad):r * (height + pad) + height, c * (width + pad):c * (width + pad) + width, :] = batch[k]
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Videos
+
+
+def video_grid(videos, columns: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """A batch of videos tiled into one video: uint8 (T, H', W', 3), ready to write or show."""
+    return tile(upscale(as_uint8_videos(videos), scale), columns, pad)
+
+
+def show_videos(videos, titles=None, fps: float = 8, columns: int | None = None, scale: int | None = None,
+                codec: str = "gif") -> None:
+    """Show a batch of videos inline as a grid (a table of looping videos), with optional titles.
+
+    ``codec="gif"`` loops in every viewer and in the exported HTML; ``"h264"`` gives an mp4
+    player with controls.
+    """
+    batch = as_uint8_videos(videos)
+    scale = auto_scale(batch.shape[2]) if scale is None else scale
+    batch = upscale(batch, scale)
+    titles = list(titles) if titles is not None else None
+    if titles is not None and len(titles) != len(batch):
+        raise ValueError(f"got {len(titles)} titles for {len(batch)} videos; give one title per video")
+    columns = columns or min(len(batch), 8)
+    mediapy.show_videos(list(batch), titles=titles, fps=fps, columns=columns, codec=codec)
+
+
+def show_video(video, title: str | None = None, fps: float = 8, scale: int | None = None, codec: str = "gif") -> None:
+    """One video (T, 3, H, W) in [-1, 1] or uint8 (T, H, W, 3)."""
+    show_videos([video], titles=None if title is None else [title], fps=fps, scale=scale, codec=codec)
+
+
+# ----------------------------------------------------------------------------------------
+# Images and curves (matplotlib)
+
+
+def image_grid(images, columns: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """A batch of images tiled into one uint8 (H', W', 3) image."""
+    return tile(upscale(as_uint8_images(images), scale), columns, pad)
+
+
+def show_images(images, titles=None, columns: int | None = None, size: float = 1.6, suptitle: str | None = None):
+    """A batch of images in a matplotlib grid with optional titles; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    batch = as_uint8_images(images)
+    columns = min(len(batch), columns or 8)
+    rows = int(np.ceil(len(batch) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(batch):
+            ax.imshow(batch[k], interpolation="nearest")
+            if titles is not None:
+                ax.set_title(str(titles[k]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_series(values, names, ax=None, title: str | None = None, xlabel: str = "frame"):
+    """Curves over time: ``values`` (T, D) with one name per column (e.g. a clip's motion
+    factors), or (N, T, D) for several clips (solid, dashed, dotted, ... per clip)."""
+    import matplotlib.pyplot as plt
+
+    values = np.asarray(torch.as_tensor(values).detach().cpu())
+    values = values[None] if values.ndim == 2 else values
+    if values.shape[-1] != len(names):
+        raise ValueError(f"got {len(names)} names for {values.shape[-1]} series; give one name per column")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.6))
+    styles = ["-", "--", ":", "-."]
+    for n, clip in enumerate(values):
+        for d, name in enumerate(names):
+            ax.plot(clip[:, d], styles[n % len(styles)], color=f"C{d}", label=name if n == 0 else None)
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def read_loss_csv(path) -> dict[str, list[float]]:
+    """A CSV with a header row (e.g. ``step,loss_d,loss_g``) as {column: values}."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"loss file {path} has no rows; was training run?")
+    return {key: [float(r[key]) if r[key] not in ("", None) else np.nan for r in rows] for key in rows[0]}
+
+
+def plot_losses(losses, x: str = "step", smooth: int = 1, ax=None, title: str = "training losses"):
+    """Loss curves from a dict {name: values} or a CSV path; column ``x`` (if present) is the
+    x-axis. ``smooth`` > 1 adds a running mean over that many points."""
+    import matplotlib.pyplot as plt
+
+    data = read_loss_csv(losses) if isinstance(losses, (str, Path)) else {k: list(v) for k, v in losses.items()}
+    steps = np.asarray(data.pop(x)) if x in data else None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    for k, (name, values) in enumerate(data.items()):
+        values = np.asarray(values, dtype=float)
+        xs = steps if steps is not None else np.arange(len(values))
+        if smooth > 1 and len(values) >= smooth:
+            ax.plot(xs, values, color=f"C{k}", alpha=0.25)
+            kernel = np.ones(smooth) / smooth
+            ax.plot(xs[smooth - 1:], np.convolve(values, kernel, mode="valid"), color=f"C{k}", label=name)
+        else:
+            ax.plot(xs, values, color=f"C{k}", label=name)
+    ax.set_xlabel(x if steps is not None else "record")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+# ----------------------------------------------------------------------------------------
+# Widgets (interactive in JupyterLab; a static snapshot in exported HTML)
+
+
+def slider_explorer(render, **sliders):
+    """An interactive explorer: ``render(**values)`` is called whenever a slider moves.
+
+    Each slider is given as ``name=(low, high, step, value)`` (floats or ints)::
+
+        slider_explorer(lambda yaw, mouth: show_images(draw(yaw, mouth)), yaw=(-1, 1, 0.1, 0), mouth=(0, 1, 0.1, 0))
+    """
+    import ipywidgets as widgets
+
+    controls = {}
+    for name, (low, high, step, value) in sliders.items():
+        kind = widgets.IntSlider if all(isinstance(v, int) for v in (low, high, step, value)) else widgets.FloatSlider
+        controls[name] = kind(min=low, max=high, step=step, value=value, description=name, continuous_update=False)
+    return widgets.interactive(render, **controls)
+
+
+def frame_scrubber(video, scale: int | None = None):
+    """A slider over the frames of one video, showing the chosen frame (for looking closely)."""
+    import ipywidgets as widgets
+
+    frames = as_uint8_videos([video])[0]
+    frames = upscale(frames, auto_scale(frames.shape[1]) if scale is None else scale)
+    image = widgets.Image(format="png")
+    slider = widgets.IntSlider(min=0, max=len(frames) - 1, value=0, description="frame")
+
+    def update(change=None):
+        image.value = mediapy.compress_image(frames[slider.value], fmt="png")
+
+    slider.observe(update, names="value")
+    update()
+    return widgets.VBox([slider, image])
