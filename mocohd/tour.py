@@ -231,12 +231,10 @@ def store_checked_outputs(prefix: str, folder: Path | None = None) -> Path:
         print(f"executing {source.name} in smoke mode to collect the checked outputs ...", flush=True)
         papermill.execute_notebook(str(plain), str(executed), kernel_name=KERNEL, cwd=str(folder),
                                    parameters={"mode": "smoke", "out_dir": str(Path(tmp) / "out")})
-        outputs = {cell.id: cell.outputs for cell in nbformat.read(executed, as_version=4).cells}
+        ran = {cell.id: cell for cell in nbformat.read(executed, as_version=4).cells}
     for cell in filter(is_checked, nb.cells):
-        cell.outputs = outputs[cell.id]
-        for output in cell.outputs:
-            if output.output_type == "execute_result":
-                output.execution_count = None
+        # nbval skips a cell without an execution count as "unrun", so the count stays
+        cell.outputs, cell.execution_count = ran[cell.id].outputs, ran[cell.id].execution_count
         text = nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))
         if ADDRESS.search(text):
             raise SystemExit(f"a {CHECK_MARK} cell of {source.name} prints a memory address "

@@ -168,6 +168,34 @@ def plot_series(values, names, ax=None, title: str | None = None, xlabel: str = 
     return ax
 
 
+def plot_trajectory(points, frames=None, every: int = 4, labels=("x", "y"), ax=None, title: str | None = None,
+                    zoom: float = 0.5):
+    """A path through a 2D space (``points`` (T, 2)), coloured by time, with the video's frames
+    (T, 3, H, W) in [-1, 1] or uint8 (T, H, W, 3) drawn at every ``every``-th point."""
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    points = np.asarray(torch.as_tensor(points).detach().cpu(), dtype=float)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"expected points (T, 2), got {points.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(points[:, 0], points[:, 1], color="0.7", zorder=1)
+    dots = ax.scatter(points[:, 0], points[:, 1], c=np.arange(len(points)), cmap="viridis", s=18, zorder=2)
+    plt.colorbar(dots, ax=ax, label="frame")
+    if frames is not None:
+        images = as_uint8_videos([frames])[0]
+        for t in range(0, len(points), every):
+            box = AnnotationBbox(OffsetImage(images[t], zoom=zoom), points[t], frameon=True, pad=0.1)
+            ax.add_artist(box)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.margins(0.25)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def read_loss_csv(path) -> dict[str, list[float]]:
     """A CSV with a header row (e.g. ``step,loss_d,loss_g``) as {column: values}."""
     with open(path, newline="") as f:

@@ -58,6 +58,10 @@ def test_plots(tmp_path):
     ax = viz.plot_losses(path, smooth=2)
     assert ax.get_xlabel() == "step" and [t.get_text() for t in ax.get_legend().get_texts()] == ["loss_d", "loss_g"]
     assert len(viz.plot_losses({"loss": [3, 2, 1]}).lines) == 1
+    ax = viz.plot_trajectory(np.random.rand(9, 2), torch.zeros(9, 3, 8, 8), every=4)
+    assert len(ax.artists) == 3  # frames 0, 4 and 8
+    with pytest.raises(ValueError, match=r"\(T, 2\)"):
+        viz.plot_trajectory(np.zeros((9, 3)))
     fig = viz.show_images(torch.zeros(3, 3, 8, 8), titles=["x", "y", "z"])
     assert len(fig.axes) == 3
 

@@ -1,0 +1,64 @@
+"""The tour runner on two tiny notebooks: one that works, one that fails in its third cell."""
+
+import csv
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from mocohd import tour
+
+
+def write_notebook(path, cells):
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    parameters = new_code_cell('mode = "smoke"\nseed = 0\nout_dir = "x"', metadata={"tags": ["parameters"]})
+    write_notebook(nbs / "00_good.ipynb", [new_markdown_cell("# good"), parameters,
+                                           new_code_cell("from pathlib import Path\nPath(out_dir).mkdir(parents=True)\n"
+                                                         "(Path(out_dir) / 'seen.txt').write_text(f'{mode} {seed}')")])
+    write_notebook(nbs / "01_bad.ipynb", [parameters, new_code_cell("x = 1"),
+                                          new_code_cell("# the broken one\nraise ValueError('size must be 64')")])
+    write_notebook(nbs / "02_other.ipynb", [parameters])
+    return nbs
+
+
+def test_tour_runs_all_writes_html_and_summary_and_names_the_failing_cell(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = tour.main(["--notebooks", str(folder), "--out", str(out), "--mode", "full", "-p", "seed", "5"])
+    assert code == 1
+    for stem in ("00_good", "01_bad", "02_other"):  # the tour goes on after 01 fails
+        assert (out / f"{stem}.ipynb").is_file() and (out / f"{stem}.html").is_file()
+    assert (out / "outputs" / "00_good" / "seen.txt").read_text() == "full 5"  # mode, out_dir and -p arrived
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert [(r["notebook"], r["status"]) for r in rows] == [("00_good", "ok"), ("01_bad", "failed"), ("02_other", "ok")]
+    assert "In[4]" in rows[1]["detail"]  # counted in the executed notebook, after the injected cell and "ValueError: size must be 64" in rows[1]["detail"]
+    assert "| 01_bad | failed |" in (out / "summary.md").read_text()
+    err = capsys.readouterr().err
+    assert "FAILED 01_bad" in err and "# the broken one" in err
+    assert "ValueError" in (out / "01_bad.html").read_text()
+
+
+def test_only_selects_by_prefix(folder, tmp_path):
+    assert tour.main(["--notebooks", str(folder), "--out", str(tmp_path / "r"), "--only", "00", "02"]) == 0
+    assert sorted(p.name for p in (tmp_path / "r").glob("*.html")) == ["00_good.html", "02_other.html"]
+    assert tour.main(["--notebooks", str(folder), "--only", "07"]) == 2
+
+
+def test_parse_value():
+    assert tour.parse_value("3") == 3 and tour.parse_value("0.5") == 0.5
+    assert tour.parse_value("None") is None and tour.parse_value("True") is True
+    assert tour.parse_value("data/ucf101") == "data/ucf101" and tour.parse_value("[1, 2]") == [1, 2]
+
+
+def test_series_table_marks_existing_notebooks():
+    table = tour.series_table()
+    assert "| `08_evaluation` |" in table
+    for nb in tour.list_notebooks():
+        assert f"| `{nb.stem}` |" in table and "ready" in table
