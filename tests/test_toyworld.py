@@ -76,8 +76,8 @@ def test_face_factors_are_what_is_drawn():
 
 
 def test_labels_cover_every_class():
-    animals = make_clips("animals", 60, frames=1, size=S, seed=0)
-    actions = make_clips("actions", 100, frames=2, size=S, seed=0)
+    animals = make_clips("animals", 40, frames=1, size=S, seed=0)
+    actions = make_clips("actions", 50, frames=2, size=S, seed=0)
     assert animals.label_names == SPECIES and set(animals.label.tolist()) == set(range(len(SPECIES)))
     assert actions.label_names == ACTIONS and set(actions.label.tolist()) == set(range(len(ACTIONS)))
     assert torch.equal(animals.identity[:, 0].long(), animals.label)  # species is the first identity factor
