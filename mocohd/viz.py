@@ -36,9 +36,7 @@ def as_uint8_videos(videos) -> np.ndarray:
         length = max(v.shape[1] for v in items)
         items = [np.concatenate([v, np.repeat(v[:, -1:], length - v.shape[1], 1)], 1) for v in items]
         return np.concatenate(items)
-    if torch.is_tensor(videos) or np.asarray(videos).dtype != np.uint8:
-        videos = to_uint8(videos)
-    videos = np.asarray(videos)
+    videos = _uint8_array(videos)
     if videos.ndim != 5 or videos.shape[-1] != 3:
         raise ValueError(f"expected videos (B, T, 3, H, W) in [-1, 1] or uint8 (B, T, H, W, 3), got {videos.shape}")
     return videos
@@ -48,12 +46,18 @@ def as_uint8_images(images) -> np.ndarray:
     """Any batch of images as uint8 (B, H, W, 3)."""
     if isinstance(images, (list, tuple)):
         return np.concatenate([as_uint8_images(i[None] if _ndim(i) == 3 else i) for i in images])
-    if torch.is_tensor(images) or np.asarray(images).dtype != np.uint8:
-        images = to_uint8(images)
-    images = np.asarray(images)
+    images = _uint8_array(images)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"expected images (B, 3, H, W) in [-1, 1] or uint8 (B, H, W, 3), got {images.shape}")
     return images
+
+
+def _uint8_array(x) -> np.ndarray:
+    """uint8 input (tensor or array) as it is; float input, channels first in [-1, 1], converted."""
+    if torch.is_tensor(x):
+        return x.cpu().numpy() if x.dtype == torch.uint8 else to_uint8(x)
+    x = np.asarray(x)
+    return x if x.dtype == np.uint8 else to_uint8(x)
 
 
 def _ndim(x) -> int:

@@ -95,6 +95,15 @@ def test_read_video_corrupt_and_truncated(tmp_path, numbered):
         read_video(cut)
 
 
+def test_unreadable_image_names_path(tmp_path, numbered, frames_folder):
+    folder = frames_folder(tmp_path / "video", numbered(3))
+    (folder / "img_1.png").write_bytes(b"not a png")
+    with pytest.raises(video_io.UnreadableImageError, match="img_1.png.*re-save"):
+        video_io.read_image(folder / "img_1.png")
+    with pytest.raises(video_io.UnreadableImageError, match="img_1.png"):
+        read_frames_folder(folder)
+
+
 def test_natural_sort_orders_numbers_by_value():
     names = ["img_10.png", "img_2.png", "img_1.png", "frame.png"]
     assert sorted(names, key=natural_key) == ["frame.png", "img_1.png", "img_2.png", "img_10.png"]

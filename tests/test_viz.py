@@ -17,6 +17,7 @@ def test_video_grid_from_float_tensor_and_uint8():
     uint8 = np.zeros((2, 4, 8, 10, 3), np.uint8)
     grid = viz.video_grid(uint8, scale=2, pad=0)
     assert grid.shape == (4, 16, 40, 3) and (grid == 0).all()
+    assert viz.video_grid(torch.from_numpy(uint8), pad=0).shape == (4, 8, 20, 3)  # e.g. ToyClips.to_uint8()
 
 
 def test_video_grid_pads_shorter_videos_with_their_last_frame():

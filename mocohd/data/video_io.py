@@ -36,6 +36,10 @@ class UnreadableVideoError(ValueError):
     """A video file that ffmpeg cannot decode."""
 
 
+class UnreadableImageError(ValueError):
+    """An image file that PIL cannot decode."""
+
+
 class MixedImageSizesError(ValueError):
     """A folder whose images do not all have the same size."""
 
@@ -179,7 +183,7 @@ def read_image(path) -> np.ndarray:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"))
     except OSError as error:
-        raise UnreadableVideoError(f"cannot read image {path}: {error}; re-save it or remove it") from error
+        raise UnreadableImageError(f"cannot read image {path}: {error}; re-save it or remove it") from error
 
 
 def check_same_size(files: list[Path], folder) -> tuple[int, int]:
@@ -187,8 +191,11 @@ def check_same_size(files: list[Path], folder) -> tuple[int, int]:
     Reads only the image headers."""
     sizes = {}
     for f in files:
-        with Image.open(f) as image:
-            sizes[f] = image.size
+        try:
+            with Image.open(f) as image:
+                sizes[f] = image.size
+        except OSError as error:
+            raise UnreadableImageError(f"cannot read image {f}: {error}; re-save it or remove it") from error
     first = files[0]
     for f, size in sizes.items():
         if size != sizes[first]:
