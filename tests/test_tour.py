@@ -62,3 +62,22 @@ def test_series_table_marks_existing_notebooks():
     assert "| `08_evaluation` |" in table
     for nb in tour.list_notebooks():
         assert f"| `{nb.stem}` |" in table and "ready" in table
+
+
+def test_store_checked_outputs_keeps_only_marked_cells(tmp_path):
+    (tmp_path / "05_tiny.py").write_text(
+        '# %% [markdown]\n# # tiny\n\n'
+        '# %% tags=["parameters"]\nmode = "full"\nseed = 0\nout_dir = "x"\n\n'
+        '# %%\nprint("not kept", mode)\n\n'
+        '# %%\n# NBVAL_CHECK_OUTPUT\nprint("kept", mode, 6 * 7)\n')
+    target = tour.store_checked_outputs("05", tmp_path)
+    nb = nbformat.read(target, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [bool(c.outputs) for c in code] == [False, False, True]
+    assert code[2].outputs[0].text == "kept smoke 42\n"  # executed in smoke mode
+    assert code[2].execution_count is not None  # nbval skips cells without one
+    assert nb.metadata.kernelspec.name == "python3" and nb.metadata.jupytext.formats == "ipynb,py:percent"
+    assert "parameters" in code[0].metadata.tags
+    first_ids = [c.id for c in nb.cells]
+    tour.store_checked_outputs("05", tmp_path)
+    assert [c.id for c in nbformat.read(target, as_version=4).cells] == first_ids  # stable across rebuilds
