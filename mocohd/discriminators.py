@@ -20,7 +20,6 @@ with :func:`load_official_state_dict`.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 
 import torch
@@ -63,6 +62,14 @@ class DiscriminatorConfig:
         if name not in presets:
             raise ValueError(f"unknown discriminator preset {name!r}; choose one of {sorted(presets)}")
         return presets[name]
+
+    @classmethod
+    def for_size(cls, size: int) -> "DiscriminatorConfig":
+        """The preset for frames of ``size`` pixels: 32 -> smoke, 64 -> full, 128 -> paper."""
+        names = {32: "smoke", 64: "full", 128: "paper"}
+        if size not in names:
+            raise ValueError(f"no discriminator preset for size={size!r}; use 32, 64 or 128")
+        return cls.preset(names[size])
 
     def with_(self, **changes) -> "DiscriminatorConfig":
         """A copy with some fields changed, e.g. ``cfg.with_(q_len=512)``."""
@@ -293,9 +300,9 @@ class BigGANDiscriminator(nn.Module):
     GAN head ``linear(h)``; projection head ``proj2(ReLU(proj1(h)))``.
     """
 
-    def __init__(self, resolution: int = 128, d_ch: int = 96, proj_dim: int = 256):
+    def __init__(self, resolution: int = 128, d_ch: int = 96, proj_dim: int = 256, init: bool = True):
         super().__init__()
-        self.resolution = resolution
+        self.resolution, self.d_ch, self.proj_dim = resolution, d_ch, proj_dim
         arch = biggan_arch(resolution, d_ch)
         # Each block sits in its own one-element ModuleList, so the parameter names match
         # the official checkpoints ("blocks.3.0.conv1.weight_orig").
@@ -308,9 +315,21 @@ class BigGANDiscriminator(nn.Module):
         self.proj1 = spectral_norm(nn.Linear(proj_dim, proj_dim))
         self.proj2 = spectral_norm(nn.Linear(proj_dim, proj_dim))
         self.linear = spectral_norm(nn.Linear(proj_dim, 1))
-        for m in self.modules():  # BigGAN's 'ortho' init (on the un-normalised weight)
+        if init:
+            self.init_weights()
+
+    def init_weights(self) -> None:
+        """BigGAN's 'ortho' init, on the weights before spectral normalisation."""
+        for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.orthogonal_(m.weight_orig)
+
+    def clone(self) -> "BigGANDiscriminator":
+        """An independent copy with the same weights (``copy.deepcopy`` fails on spectral-normed
+        modules once they have run a forward pass with gradients)."""
+        twin = BigGANDiscriminator(self.resolution, self.d_ch, self.proj_dim, init=False)
+        twin.load_state_dict(self.state_dict())
+        return twin.to(next(self.parameters()).device)
 
     def forward(self, x: torch.Tensor, proj_only: bool = False):
         if x.dim() != 4 or x.shape[-1] != self.resolution or x.shape[-2] != self.resolution:
@@ -345,7 +364,7 @@ class ContrastiveImageDiscriminator(nn.Module):
             raise ValueError(f"batch_size={batch_size} must be in 1..q_len={cfg.q_len}")
         self.m, self.temperature = cfg.moco_m, cfg.moco_t
         self.modelD = BigGANDiscriminator(cfg.size, cfg.d_ch, cfg.proj_dim)
-        self.modelD_ema = copy.deepcopy(self.modelD)
+        self.modelD_ema = self.modelD.clone()
         for p in self.modelD_ema.parameters():
             p.requires_grad_(False)
         # Random unit *columns* (normalised over dim 0), as the official initial queues.

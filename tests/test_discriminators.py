@@ -187,6 +187,9 @@ def test_input_builders():
 def test_bad_sizes_and_inputs_are_named():
     with pytest.raises(ValueError, match="'tiny'"):
         DiscriminatorConfig.preset("tiny")
+    with pytest.raises(ValueError, match="size=48"):
+        DiscriminatorConfig.for_size(48)
+    assert DiscriminatorConfig.for_size(64) == FULL
     with pytest.raises(ValueError, match="resolution 48"):
         biggan_arch(48, 8)
     with pytest.raises(ValueError, match="dims=4"):
@@ -241,6 +244,16 @@ def test_momentum_copy_starts_equal_has_no_grad_and_follows_the_rule():
     d.momentum_update()
     for q, k0, k1 in zip(before_q, before_k, d.modelD_ema.parameters()):
         assert torch.allclose(k1, 0.999 * k0 + 0.001 * q, atol=1e-7)
+
+
+def test_clone_is_an_independent_copy_even_after_a_forward_with_grad():
+    d = BigGANDiscriminator(32, 4, 8)
+    d(torch.randn(2, 3, 32, 32))[0].sum().backward()
+    twin = d.clone()
+    assert all(torch.equal(a, b) for a, b in zip(d.state_dict().values(), twin.state_dict().values()))
+    with torch.no_grad():
+        twin.proj0.weight_orig.zero_()
+    assert d.proj0.weight_orig.abs().sum() > 0
 
 
 def test_queues_start_as_unit_columns():
