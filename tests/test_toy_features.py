@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import pytest
@@ -92,25 +93,28 @@ def test_r2_scores():
     torch.testing.assert_close(r2_scores(true.mean(0).expand(3, 2), true), torch.zeros(2))
 
 
-def test_shipped_net_separates_domains_and_floors_real_vs_real(shipped_net):
-    faces_a = make_images("faces", N_REAL, seed=101).video[:, 0]
-    faces_b = make_images("faces", N_REAL, seed=102).video[:, 0]
-    animals = make_images("animals", N_REAL, seed=103).video[:, 0]
-    floor = image_frechet_distance(faces_a, faces_b, net=shipped_net)
-    between = image_frechet_distance(faces_a, animals, net=shipped_net)
-    assert floor < 0.2 * between, (floor, between)
+@pytest.fixture(scope="module")
+def real_images():
+    """Two disjoint samples of faces and one of animals, N_REAL each: (N, 3, 64, 64)."""
+    return {name: make_images(domain, N_REAL, seed=seed).video[:, 0]
+            for name, domain, seed in (("faces_a", "faces", 101), ("faces_b", "faces", 102), ("animals", "animals", 103))}
+
+
+def test_shipped_net_separates_domains_and_floors_real_vs_real(shipped_net, real_images):
+    floor = image_frechet_distance(real_images["faces_a"], real_images["faces_b"], net=shipped_net)
+    between = image_frechet_distance(real_images["faces_a"], real_images["animals"], net=shipped_net)
+    assert floor < 0.05 * between, (floor, between)  # measured at N=300: about 1.8 vs 120
 
 
 def test_shipped_net_reads_the_domain(shipped_net):
-    for index, domain in enumerate(DOMAINS):
-        predicted = shipped_net.predict(make_images(domain, 64, seed=104).video[:, 0])
-        assert (predicted["domain"].argmax(1) == index).float().mean() > 0.95, domain
+    images = torch.cat([make_images(domain, 32, seed=104).video[:, 0] for domain in DOMAINS])
+    predicted = shipped_net.predict(images)["domain"].argmax(1)
+    expected = torch.arange(len(DOMAINS)).repeat_interleave(32)
+    assert (predicted == expected).float().mean() > 0.95
 
 
 def test_shipped_provenance_matches_weights():
     record = json.loads(DEFAULT_PATH.with_suffix(".json").read_text())
-    import hashlib
-
     assert record["weights"]["sha256"] == hashlib.sha256(DEFAULT_PATH.read_bytes()).hexdigest()
     assert DEFAULT_PATH.stat().st_size < 5_000_000
     for domain in DOMAINS:

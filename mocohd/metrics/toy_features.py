@@ -177,7 +177,7 @@ class ToyFeatureNet(nn.Module):
 
 
 def check_images(images) -> None:
-    """Raise a ValueError naming the problem unless ``images`` is a float (N, 3, H, W) tensor."""
+    """Raise an error naming the problem unless ``images`` is a finite float (N, 3, H, W) tensor."""
     if not torch.is_tensor(images):
         raise TypeError(f"images must be a torch tensor (N, 3, H, W) in [-1, 1], got {type(images).__name__}")
     if images.dim() != 4 or images.shape[1] != 3:
@@ -240,7 +240,7 @@ def load_toy_feature_net(path: str | Path | None = None) -> ToyFeatureNet:
                       f"the toy world is now version {TOY_WORLD_VERSION}; {FIX} to retrain it", stacklevel=2)
     net = ToyFeatureNet(config)
     net.load_state_dict(checkpoint["state_dict"])
-    return net.eval()
+    return net.to(memory_format=torch.channels_last).eval()  # channels_last: faster convs on CPU
 
 
 # ----------------------------------------------------------------------------------------
