@@ -457,8 +457,9 @@ def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int 
     """Draw ``n`` clips of ``frames`` frames at ``size`` x ``size`` from a toy-world domain.
 
     The same (domain, n, frames, size, seed) always gives the same clips. Clips are drawn
-    in chunks of 64, each with its own generator seeded from ``seed`` and its index, so
-    clip ``i`` does not depend on ``n``.
+    in chunks of 64, each chunk with its own generator seeded from ``seed`` and its start
+    index, so whole chunks are shared between calls: the first 64 clips of n=128 are the
+    clips of n=64. Inside a chunk the draws depend on the chunk's length.
     """
     check_toy_args(domain, size, frames, n)
     parts = []

@@ -1,0 +1,114 @@
+"""Load released StyleGAN2 generators (rosinality's ``.pt`` format) into mocohd.
+
+MoCoGAN-HD reads only the ``g_ema`` entry of such a file: the FFHQ, AFHQ-dog, UCF-101,
+FaceForensics and Sky time-lapse generators its authors released are all in this format
+(NVIDIA's ``.pkl`` files must first go through rosinality's ``convert_weight.py``). Since
+mocohd's modules use rosinality's attribute names, the state dict maps key for key; the
+architecture (size, style_dim, n_mlp, channel_multiplier) is read off the tensors' shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import torch
+
+from .image_generator import Generator
+
+
+def _strip_prefix(sd: dict) -> dict:
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+
+
+def infer_generator_kwargs(sd: dict) -> dict:
+    """size, style_dim, n_mlp and channel_multiplier of a rosinality ``g_ema`` state dict."""
+    try:
+        style_dim = sd["style.1.weight"].shape[1]
+    except KeyError:
+        raise ValueError("no 'style.1.weight' key: this is not a rosinality StyleGAN2 generator state dict "
+                         "(MoCoGAN-HD reads ckpt['g_ema'])") from None
+    n_mlp = len({m.group(1) for k in sd if (m := re.match(r"style\.(\d+)\.weight$", k))})
+    n_rgb = len({m.group(1) for k in sd if (m := re.match(r"to_rgbs\.(\d+)\.bias$", k))})
+    size = 2 ** (n_rgb + 2)
+    channel_multiplier = 2
+    if size >= 64:  # 64 px layers have 256 * channel_multiplier maps: convs.6 is the first at 64
+        channel_multiplier = max(1, sd["convs.6.conv.weight"].shape[1] // 256)
+    return dict(size=size, style_dim=style_dim, n_mlp=n_mlp, channel_multiplier=channel_multiplier)
+
+
+def check_state_dict(model: torch.nn.Module, sd: dict, what: str = "checkpoint") -> None:
+    """Raise ONE error listing every missing, unexpected and mis-shaped key."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(sd))
+    unexpected = sorted(set(sd) - set(own))
+    shapes = sorted(f"{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
+                    for k in set(own) & set(sd) if tuple(sd[k].shape) != tuple(own[k].shape))
+    if missing or unexpected or shapes:
+        lines = [f"{what} does not match {type(model).__name__}:"]
+        for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("mis-shaped keys", shapes)):
+            if items:
+                lines.append(f"  {title} ({len(items)}): " + ", ".join(items))
+        lines.append("  check the architecture arguments (size, style_dim, n_mlp, channel_multiplier) "
+                     "or that the file holds a rosinality-format 'g_ema'")
+        raise ValueError("\n".join(lines))
+
+
+def load_rosinality_generator(source: str | Path | dict, **overrides) -> Generator:
+    """A frozen mocohd Generator from a rosinality checkpoint path, its dict, or a ``g_ema``
+    state dict. Architecture arguments are inferred; ``overrides`` force any of them."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"no StyleGAN2 checkpoint at {path}; download the released generator "
+                                    "(see README, 'Bring real checkpoints') and pass its local path")
+        source = torch.load(path, map_location="cpu", weights_only=True)
+    sd = source.get("g_ema", source) if isinstance(source, dict) else source
+    if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
+        raise ValueError("expected a rosinality checkpoint dict with a 'g_ema' state dict of tensors")
+    sd = _strip_prefix(sd)
+    kwargs = {**infer_generator_kwargs(sd), **overrides}
+    g = Generator(**kwargs)
+    check_state_dict(g, sd, "rosinality g_ema")
+    g.load_state_dict(sd)
+    return g.eval().requires_grad_(False)
+
+
+def rosinality_key_shapes(size: int, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2) -> dict:
+    """The keys and shapes of a rosinality ``g_ema``, written out from its documented layout
+    (not from mocohd's modules), so tests can check the two agree."""
+    ch = {4: 512, 8: 512, 16: 512, 32: 512, 64: 256 * channel_multiplier, 128: 128 * channel_multiplier,
+          256: 64 * channel_multiplier, 512: 32 * channel_multiplier, 1024: 16 * channel_multiplier}
+    shapes = {}
+    for i in range(1, n_mlp + 1):
+        shapes[f"style.{i}.weight"], shapes[f"style.{i}.bias"] = (style_dim, style_dim), (style_dim,)
+    shapes["input.input"] = (1, ch[4], 4, 4)
+
+    def styled(name, cin, cout, k, up=False, act=True):
+        shapes[f"{name}.conv.weight"] = (1, cout, cin, k, k)
+        shapes[f"{name}.conv.modulation.weight"] = (cin, style_dim)
+        shapes[f"{name}.conv.modulation.bias"] = (cin,)
+        if up:
+            shapes[f"{name}.conv.blur.kernel"] = (4, 4)
+        if act:
+            shapes[f"{name}.noise.weight"] = (1,)
+            shapes[f"{name}.activate.bias"] = (cout,)
+
+    styled("conv1", ch[4], ch[4], 3)
+    styled("to_rgb1", ch[4], 3, 1, act=False)
+    shapes["to_rgb1.bias"] = (1, 3, 1, 1)
+    log_size = int(math.log2(size))
+    cin = ch[4]
+    for j, i in enumerate(range(3, log_size + 1)):
+        cout = ch[2**i]
+        styled(f"convs.{2 * j}", cin, cout, 3, up=True)
+        styled(f"convs.{2 * j + 1}", cout, cout, 3)
+        styled(f"to_rgbs.{j}", cout, 3, 1, act=False)
+        shapes[f"to_rgbs.{j}.bias"] = (1, 3, 1, 1)
+        shapes[f"to_rgbs.{j}.upsample.kernel"] = (4, 4)
+        cin = cout
+    for n in range((log_size - 2) * 2 + 1):
+        res = 2 ** ((n + 5) // 2)
+        shapes[f"noises.noise_{n}"] = (1, 1, res, res)
+    return shapes

@@ -1,0 +1,65 @@
+"""Command line: ``python -m mocohd.train image ...`` and ``python -m mocohd.train video ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields, replace
+
+import torch
+
+
+def _add_config_args(parser: argparse.ArgumentParser, cls) -> None:
+    """Every config field becomes an optional --flag (booleans take true/false)."""
+    for f in fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        kind = {"bool": _bool, "int": int, "float": float}.get(str(f.type), str)
+        parser.add_argument(flag, type=kind, default=None, help=f"(default: preset's {f.name})")
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _overrides(args, cls) -> dict:
+    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}
+
+
+def image_main(argv) -> None:
+    from ..config import ImageGANConfig, image_preset
+    from .image_gan import train_image_gan
+
+    p = argparse.ArgumentParser(prog="python -m mocohd.train image", description="Train the StyleGAN2 image generator.")
+    p.add_argument("--preset", default="full", choices=["smoke", "full", "paper"])
+    p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, samples/")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    _add_config_args(p, ImageGANConfig)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = image_preset(args.preset, **_overrides(args, ImageGANConfig))
+    train_image_gan(cfg, args.out, resume=args.resume)
+
+
+COMMANDS = {"image": image_main}
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        from .video_gan import video_main  # noqa: F401  (added by the video trainer)
+        COMMANDS["video"] = video_main
+    except ImportError:
+        pass
+    if not argv or argv[0] not in COMMANDS:
+        sys.exit(f"usage: python -m mocohd.train {{{'|'.join(COMMANDS)}}} [options]; try `... image --help`")
+    COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""One checkpoint format for everything mocohd writes.
+
+A checkpoint is a dict with ``format`` (what it holds), ``version``, ``config``,
+``state_dicts``, ``step`` and ``rng`` (the RNG states needed to resume exactly). It is
+written to a temporary file in the same folder and renamed, so a crash mid-write never
+leaves a broken checkpoint behind, and it loads with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+VERSION = 1
+
+
+def save_checkpoint(path: str | Path, payload: dict) -> Path:
+    """Write ``payload`` atomically: temp file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, expected_format: str | None = None) -> dict:
+    """Load a mocohd checkpoint, with errors that say what is wrong and how to fix it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; check the path, or run `make checkpoints` "
+                                "to rebuild the shipped ones")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated file, not a torch file, pickled objects...
+        raise ValueError(f"{path} is not a readable mocohd checkpoint ({type(exc).__name__}: {exc}); "
+                         "it may be truncated or from another program: re-download or retrain it") from exc
+    if not isinstance(ckpt, dict) or "format" not in ckpt:
+        raise ValueError(f"{path} has no 'format' key: it is not a mocohd checkpoint. For a rosinality "
+                         "StyleGAN2 file use mocohd.convert.load_rosinality_generator")
+    if expected_format and ckpt["format"] != expected_format:
+        raise ValueError(f"{path} holds a {ckpt['format']!r} checkpoint, expected {expected_format!r}")
+    if ckpt.get("version", 0) > VERSION:
+        raise ValueError(f"{path} was written by a newer mocohd (version {ckpt['version']} > {VERSION}); update mocohd")
+    return ckpt
+
+
+def rng_state() -> dict:
+    return {"torch": torch.get_rng_state()}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

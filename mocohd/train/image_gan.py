@@ -1,0 +1,254 @@
+"""Train the StyleGAN2 image generator G_I that MoCoGAN-HD later freezes.
+
+As rosinality's train.py: non-saturating logistic loss, lazy R1 on D every
+``d_reg_every`` steps, optional lazy path-length regularisation on G, style mixing, an
+EMA copy of G (the one that is shipped and used), Adam with betas (0, 0.99) corrected for
+the lazy regularisation. Checkpoints are atomic and a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..config import ImageGANConfig, from_dict, to_dict
+from ..image_generator import Discriminator, Generator
+from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
+from .checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .diffaugment import diff_augment
+
+FORMAT = "mocohd.image_gan"
+
+
+# --------------------------------------------------------------------------------------
+# Data
+
+
+def load_images(cfg: ImageGANConfig) -> torch.Tensor:
+    """All training images as uint8 (N, 3, H, W): toy images drawn on the fly, or a folder."""
+    if cfg.data.startswith("toy:"):
+        from ..data.toyworld import cached_clips
+
+        clips = cached_clips(cfg.data[4:], cfg.n_images, frames=1, size=cfg.size, seed=cfg.seed + 12345)
+        return ((clips.video[:, 0] + 1) * 127.5).round().to(torch.uint8)
+    from ..data.folders import ImageFolderDataset
+
+    ds = ImageFolderDataset(cfg.data, size=cfg.size)
+    return torch.stack([((ds[i] + 1) * 127.5).round().to(torch.uint8) for i in range(len(ds))])
+
+
+def sample_batch(images: torch.Tensor, batch: int) -> torch.Tensor:
+    idx = torch.randint(len(images), (batch,))
+    return images[idx].float().div_(127.5).sub_(1)
+
+
+# --------------------------------------------------------------------------------------
+# Models and optimizers
+
+
+def build_models(cfg: ImageGANConfig):
+    torch.manual_seed(cfg.seed)
+    g = Generator(**cfg.generator_kwargs())
+    d = Discriminator(**cfg.discriminator_kwargs())
+    g_ema = copy.deepcopy(g).eval().requires_grad_(False)
+    # lazy regularisation runs every k steps with a k-times larger weight, so the Adam
+    # hyper-parameters are rescaled to keep the same effective dynamics
+    g_ratio = cfg.g_reg_every / (cfg.g_reg_every + 1) if cfg.path_regularize > 0 else 1.0
+    d_ratio = cfg.d_reg_every / (cfg.d_reg_every + 1)
+    g_opt = torch.optim.Adam(g.parameters(), lr=cfg.lr * g_ratio, betas=(0.0, 0.99**g_ratio))
+    d_opt = torch.optim.Adam(d.parameters(), lr=cfg.lr * d_ratio, betas=(0.0, 0.99**d_ratio))
+    if cfg.channels_last:
+        for m in (g, g_ema):
+            m.memory_format = torch.channels_last
+        d.to(memory_format=torch.channels_last)
+    return g, d, g_ema, g_opt, d_opt
+
+
+@torch.no_grad()
+def accumulate(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> None:
+    """ema <- beta * ema + (1 - beta) * model, parameter by parameter."""
+    for pe, p in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(p, 1 - beta)
+
+
+def mixing_noise(batch: int, dim: int, prob: float) -> list[torch.Tensor]:
+    """Two z's with probability ``prob`` (style mixing regularisation), else one."""
+    if prob > 0 and torch.rand(()).item() < prob:
+        return list(torch.randn(2, batch, dim).unbind(0))
+    return [torch.randn(batch, dim)]
+
+
+# --------------------------------------------------------------------------------------
+# One training step
+
+
+class ImageGANTrainer:
+    def __init__(self, cfg: ImageGANConfig, out_dir: str | Path):
+        self.cfg, self.out = cfg, Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg)
+        self.step = 0
+        self.mean_path_length = torch.zeros(())
+        self.images = load_images(cfg)
+        self.fixed_z = torch.randn(16, cfg.style_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
+        torch.manual_seed(cfg.seed + 2)  # the stream of the training loop itself
+
+    def autocast(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+
+    def _prep(self, x):
+        if self.cfg.augment:
+            x = diff_augment(x)
+        return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
+
+    def d_step(self, real: torch.Tensor) -> dict:
+        cfg = self.cfg
+        self.g.requires_grad_(False), self.d.requires_grad_(True)
+        with self.autocast():
+            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing))
+            loss = nonsaturating_d_loss(self.d(self._prep(real)).float(), self.d(self._prep(fake)).float())
+        self.d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_opt.step()
+        logs = {"d_loss": loss.item()}
+        if self.step % cfg.d_reg_every == 0:
+            # R1 in fp32: a gradient penalty is too sensitive for bf16
+            real = real.detach().requires_grad_(True)
+            pred = self.d(self._prep(real))
+            r1 = r1_penalty(pred, real)
+            self.d_opt.zero_grad(set_to_none=True)
+            (cfg.r1 / 2 * r1 * cfg.d_reg_every + 0 * pred[0]).sum().backward()
+            self.d_opt.step()
+            logs["r1"] = r1.item()
+        return logs
+
+    def g_step(self) -> dict:
+        cfg = self.cfg
+        self.g.requires_grad_(True), self.d.requires_grad_(False)
+        with self.autocast():
+            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing))
+            loss = nonsaturating_g_loss(self.d(self._prep(fake)).float())
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        logs = {"g_loss": loss.item()}
+        if cfg.path_regularize > 0 and self.step % cfg.g_reg_every == 0:
+            b = max(1, cfg.batch // cfg.path_batch_shrink)
+            fake, latents = self.g([torch.randn(b, cfg.style_dim)], return_latents=True)
+            penalty, self.mean_path_length, path_len = path_length_penalty(fake, latents, self.mean_path_length)
+            self.g_opt.zero_grad(set_to_none=True)
+            (cfg.path_regularize * cfg.g_reg_every * penalty + 0 * fake[0, 0, 0, 0]).backward()
+            self.g_opt.step()
+            logs["path_length"] = path_len.item()
+        accumulate(self.g_ema, self.g, cfg.ema_beta())
+        return logs
+
+    def train_step(self) -> dict:
+        real = sample_batch(self.images, self.cfg.batch)
+        logs = self.d_step(real)
+        logs.update(self.g_step())
+        self.step += 1
+        return logs
+
+    # ----------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
+                "state_dicts": {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
+                                "g_opt": self.g_opt.state_dict(), "d_opt": self.d_opt.state_dict()},
+                "mean_path_length": self.mean_path_length, "rng": rng_state()}
+
+    def save(self, path: str | Path | None = None) -> Path:
+        return save_checkpoint(path or self.out / "checkpoint.pt", self.state())
+
+    def load(self, path: str | Path) -> None:
+        ckpt = load_checkpoint(path, FORMAT)
+        sd = ckpt["state_dicts"]
+        for name in ("g", "d", "g_ema", "g_opt", "d_opt"):
+            getattr(self, name).load_state_dict(sd[name])
+        self.step, self.mean_path_length = ckpt["step"], ckpt["mean_path_length"]
+        set_rng_state(ckpt["rng"])
+
+    @torch.no_grad()
+    def samples(self) -> torch.Tensor:
+        img, _ = self.g_ema([self.fixed_z], randomize_noise=False)
+        return img.float().clamp(-1, 1)
+
+    def save_samples(self) -> Path:
+        from PIL import Image
+
+        img = ((self.samples() + 1) * 127.5).round().to(torch.uint8)  # (16, 3, H, W)
+        grid = img.view(4, 4, 3, self.cfg.size, self.cfg.size).permute(0, 3, 1, 4, 2).reshape(4 * self.cfg.size, 4 * self.cfg.size, 3)
+        path = self.out / "samples" / f"{self.step:06d}.png"
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(grid.numpy()).save(path)
+        return path
+
+    def fit(self, steps: int | None = None, progress: bool = True) -> list[dict]:
+        """Train until ``steps`` (default: the config's), logging to ``log.csv``."""
+        cfg, total = self.cfg, steps or self.cfg.steps
+        log_path, history = self.out / "log.csv", []
+        bar = tqdm(total=total, initial=self.step, disable=not progress, desc="image GAN")
+        t0 = time.time()
+        while self.step < total:
+            logs = self.train_step()
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == total:
+                row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
+                history.append(row)
+                _append_csv(log_path, row)
+                bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
+            if self.step % cfg.sample_every == 0 or self.step == total:
+                self.save_samples()
+            if self.step % cfg.ckpt_every == 0 or self.step == total:
+                self.save()
+        bar.close()
+        return history
+
+
+LOG_FIELDS = ["step", "seconds", "d_loss", "g_loss", "r1", "path_length"]
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=LOG_FIELDS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def load_generator(path: str | Path, ema: bool = True) -> Generator:
+    """A trained generator (the EMA copy by default) from a mocohd image-GAN checkpoint,
+    in eval mode with gradients off, as MoCoGAN-HD uses it."""
+    ckpt = load_checkpoint(path, FORMAT)
+    cfg = from_dict(ImageGANConfig, ckpt["config"])
+    g = Generator(**cfg.generator_kwargs())
+    g.load_state_dict(ckpt["state_dicts"]["g_ema" if ema else "g"])
+    return g.eval().requires_grad_(False)
+
+
+def export_generator(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> Path:
+    """Keep only what users need (config + g_ema), for the small shipped files."""
+    ckpt = load_checkpoint(checkpoint, FORMAT)
+    small = {"format": FORMAT, "version": VERSION, "config": ckpt["config"], "step": ckpt["step"],
+             "state_dicts": {"g_ema": ckpt["state_dicts"]["g_ema"]}, "rng": ckpt["rng"], **(extra or {})}
+    return save_checkpoint(out, small)
+
+
+def train_image_gan(cfg: ImageGANConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> ImageGANTrainer:
+    trainer = ImageGANTrainer(cfg, out_dir)
+    ckpt = Path(out_dir) / "checkpoint.pt"
+    if resume and ckpt.exists():
+        trainer.load(ckpt)
+    (Path(out_dir) / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+    trainer.fit(progress=progress)
+    return trainer
