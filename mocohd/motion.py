@@ -27,6 +27,7 @@ gives the official layout).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,6 +209,91 @@ def interpolate_midpoints(w: torch.Tensor) -> torch.Tensor:
     mid = (w[:, :-1] + w[:, 1:]) / 2  # (B, T-1, D)
     pairs = torch.stack([w[:, :-1], mid], dim=2).reshape(b, 2 * (t - 1), d)  # w_0, m_0, w_1, m_1, ...
     return torch.cat([pairs, w[:, -1:]], dim=1)
+
+
+# --------------------------------------------------------------------------------------
+# Looking at trajectories
+
+
+@contextmanager
+def one_thread():
+    """Run a block on one thread, then restore the setting. The motion generator's matrices
+    are tiny (a batch of 32 by a few hundred): extra threads only add synchronisation, which
+    on a busy 2-core machine made a training step 20 times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def pca_coordinates(motion: MotionGenerator, w: torch.Tensor) -> torch.Tensor:
+    """Where a path has moved, in the motion generator's own units: (w_t - w_0) projected on
+    each principal direction and divided by its stdev. (B, T, D) -> (B, T, n_pca); one
+    frame's step changes each coordinate by at most w_residual."""
+    return ((w - w[:, :1]) @ motion.pca_comp.T) / motion.pca_stdev
+
+
+def walk_along_pc(w0: torch.Tensor, pca_comp: torch.Tensor, pca_stdev: torch.Tensor, k: int, n_frames: int,
+                  amplitude: float = 2.0) -> torch.Tensor:
+    """A hand-made path: w_t = w_0 + amplitude * sin(2 pi t / T) * sigma_k * PC_k, out and back
+    along one principal direction. (B, D) -> (B, T, D)."""
+    t = torch.arange(n_frames, dtype=w0.dtype, device=w0.device)
+    a = amplitude * torch.sin(2 * torch.pi * t / n_frames)  # (T,)
+    return w0[:, None] + a[None, :, None] * (pca_stdev[k] * pca_comp[k])  # (B, T, D)
+
+
+@torch.no_grad()
+def noise_spread(motion: MotionGenerator, w0: torch.Tensor, n_noise: int = 64, n_frames: int = 16,
+                 top: int = 4, generator: torch.Generator | None = None) -> float:
+    """How much the motion of one video depends on its noise: for each w0 (one content),
+    ``n_noise`` draws of e_1..e_{T-1}; the standard deviation over the draws of the PCA
+    coordinates (in sigma units) of frames 1..T-1 along the ``top`` first directions,
+    averaged over frames, directions and the w0's. 0 = every noise gives the same motion."""
+    spreads = []
+    with one_thread():
+        for row in w0:
+            w, _, _ = motion(row[None].expand(n_noise, -1), n_frames, generator=generator)  # (n_noise, T, D)
+            coords = pca_coordinates(motion, w)[:, 1:, :top]  # (n_noise, T-1, top)
+            spreads.append(coords.std(0).mean())
+    return torch.stack(spreads).mean().item()
+
+
+def smooth_motion_objective(coords: torch.Tensor, distance: float = 1.0, top: int = 4,
+                            smooth_weight: float = 10.0) -> torch.Tensor:
+    """A stand-in for what a video discriminator asks of motion, for experiments without one:
+    travel ``distance`` sigmas (RMS over the ``top`` first PCA axes) by the last frame, and
+    move smoothly (small second differences). ``coords`` (B, T, n_pca) from pca_coordinates."""
+    c = coords[..., :top]  # (B, T, top)
+    travelled = c[:, -1].norm(dim=-1) / top**0.5  # (B,)
+    jerk = c[:, 2:] - 2 * c[:, 1:-1] + c[:, :-2]  # (B, T-2, top)
+    return (travelled - distance).square().mean() + smooth_weight * jerk.square().mean()
+
+
+def fit_motion(motion: MotionGenerator, steps: int, objective=None, mi_weight: float = 1.0, batch: int = 32,
+               n_frames: int = 16, lr: float = 1e-3, seed: int = 0) -> list[dict]:
+    """Train the motion generator alone, in W, without rendering a frame: on ``objective``
+    (a function of pca_coordinates, or None) plus ``mi_weight`` times the MI loss, with w0 =
+    random Gaussian latents. Adam with the official betas (0.5, 0.999); the official lr is
+    1e-4, 1e-3 gets there in fewer steps. Returns one log dict per step."""
+    if objective is None and mi_weight == 0:
+        raise ValueError("nothing to train: give an objective, a mi_weight > 0, or both")
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(motion.parameters(), lr=lr, betas=(0.5, 0.999))
+    logs = []
+    with one_thread():
+        for _ in range(steps):
+            w0 = torch.randn(batch, motion.w_dim, generator=g)
+            w, e, e_rec = motion(w0, n_frames, generator=g)
+            mi = mutual_information_loss(e_rec, e)
+            task = objective(pca_coordinates(motion, w)) if objective is not None else torch.zeros(())
+            loss = task + mi_weight * mi
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            logs.append({"objective": task.item(), "mi": mi.item()})
+    return logs
 
 
 # --------------------------------------------------------------------------------------

@@ -5,10 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from mocohd.motion import (MOTION_PRESETS, MotionGenerator, build_motion, interpolate_midpoints,
-                           load_official_motion, motion_preset, mutual_information_loss)
+from mocohd.motion import (MOTION_PRESETS, MotionGenerator, build_motion, fit_motion, interpolate_midpoints,
+                           load_official_motion, motion_preset, mutual_information_loss, noise_spread, one_thread,
+                           pca_coordinates, smooth_motion_objective, walk_along_pc)
 
-torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tiny matrices: one thread is faster than two fighting over a busy machine."""
+    with one_thread():
+        yield
 
 
 def random_pca(w_dim: int, k: int, seed: int = 0) -> dict:
@@ -241,3 +248,36 @@ def test_mocohd_state_dict_round_trip_carries_the_pca():
     copy = MotionGenerator(16, 12, 8)  # placeholder PCA
     copy.load_state_dict(source.state_dict())
     assert torch.equal(copy.pca_comp, source.pca_comp) and torch.equal(copy.pca_stdev, source.pca_stdev)
+
+
+# --- looking at trajectories, the toy MI experiment ------------------------------------------
+
+
+def test_pca_coordinates_and_walks():
+    model = small_motion(w_dim=16, n_pca=8)
+    w0 = torch.randn(2, 16)
+    path = walk_along_pc(w0, model.pca_comp, model.pca_stdev, k=2, n_frames=8, amplitude=1.5)
+    assert path.shape == (2, 8, 16) and torch.equal(path[:, 0], w0)
+    coords = pca_coordinates(model, path)  # (B, T, n_pca)
+    expected = 1.5 * torch.sin(2 * torch.pi * torch.arange(8) / 8)
+    torch.testing.assert_close(coords[0, :, 2], expected, atol=1e-5, rtol=0)
+    assert coords[..., [0, 1, 3]].abs().max() < 1e-5  # only PC 2 moves
+
+
+def test_noise_spread_is_zero_without_noise_dependence():
+    model = small_motion()
+    w0 = torch.randn(2, 16)
+    assert noise_spread(model, w0, n_noise=8, n_frames=5) > 0
+    with torch.no_grad():
+        model.cell.weight_ih.zero_()  # the decoder no longer reads its noise
+    assert noise_spread(model, w0, n_noise=8, n_frames=5) < 1e-6
+
+
+def test_fit_motion_lowers_its_losses():
+    model = small_motion()
+    before = torch.get_num_threads()
+    logs = fit_motion(model, 40, smooth_motion_objective, mi_weight=1.0, batch=8, n_frames=6, lr=3e-3)
+    assert torch.get_num_threads() == before  # one_thread restores the setting
+    assert logs[-1]["objective"] < logs[0]["objective"] and logs[-1]["mi"] < logs[0]["mi"]
+    with pytest.raises(ValueError, match="nothing to train"):
+        fit_motion(model, 1, None, mi_weight=0.0)

@@ -5,11 +5,17 @@ import pytest
 import torch
 
 from mocohd.image_generator import Generator
-from mocohd.motion import MotionGenerator
+from mocohd.motion import MotionGenerator, one_thread
 from mocohd.video_generator import VideoGenerator
 
-torch.set_num_threads(1)
 W_DIM = 32
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tiny matrices: one thread is faster than two fighting over a busy machine."""
+    with one_thread():
+        yield
 
 
 def tiny_image_generator(seed: int = 0) -> Generator:
