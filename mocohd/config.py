@@ -85,3 +85,49 @@ def from_dict(cls, d: dict):
     """Build a config from a (possibly older) dict, ignoring unknown keys."""
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class VideoGANConfig:
+    """MoCoGAN-HD's video training (official names in comments)."""
+
+    data: str = "toy:faces"  # "toy:<domain>" or a dataset folder (UCF-101, frame folders, mp4s)
+    n_clips: int = 1000  # toy clips drawn for training
+    image_generator: str = "data/checkpoints/faces_64.pt"  # --img_g_weights: mocohd or rosinality file
+    pca: str = ""  # --save_pca_path; default: <image_generator without .pt>.pca.pt
+    motion: str = "full"  # motion preset: sizes of the LSTM (mocohd.motion.MOTION_PRESETS)
+    discriminators: str = "full"  # discriminator preset (mocohd.discriminators.DiscriminatorConfig)
+    frames: int = 16  # --n_frames_G
+    time_step: int = 2  # --time_step: stride between sampled real frames (folder data)
+    batch: int = 4  # --batchSize: the global batch, split over DDP ranks
+    steps: int = 200  # iterations, each G_step motion updates + one D update
+    g_steps: int = 5  # --G_step
+    lr: float = 1e-4  # --lr for every network
+    cross_domain: bool = False  # --cross_domain
+    w_match: float = 1.0  # --w_match: feature matching weight (cross-domain)
+    w_contrastive: float = 2.0  # weight of the contrastive term in the BigGAN D loss
+    w_gp: float = 10.0  # gradient penalty of the 3D D
+    mi: bool = True  # ablation --no-mi: drop the mutual-information loss
+    contrastive: bool = True  # ablation --no-contrastive: cross-domain D without the contrastive term
+    temporal_flip: bool = True  # ablation --no-temporal-flip: never reverse the 3D D's inputs
+    bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
+    channels_last: bool = True
+    chunk: int = 32  # frames per image-generator call
+    seed: int = 0
+    log_every: int = 5
+    sample_every: int = 50
+    ckpt_every: int = 25
+
+
+VIDEO_PRESETS = {
+    "smoke": dict(n_clips=64, motion="full", discriminators="smoke", frames=8, batch=2, steps=4, g_steps=2,
+                  log_every=1, sample_every=2, ckpt_every=2),
+    "full": dict(),
+    # the official FaceForensics/UCF-101 run: 256 px generator, Ds at 128, batch 16, 16 frames
+    "paper": dict(motion="paper", discriminators="paper", batch=16, steps=100_000, bf16=False, channels_last=False,
+                  image_generator="pretrained_models/faceforensics-fid10.9920-snapshot-008765.pt"),
+}
+
+
+def video_preset(name: str, **overrides) -> VideoGANConfig:
+    return preset(name, VIDEO_PRESETS, VideoGANConfig, **overrides)

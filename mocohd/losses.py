@@ -71,15 +71,18 @@ def ralsgan_g_loss(d_real: Outputs, d_fake: Outputs) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 
 
-def _interpolate(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+def _interpolate(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None,
+                 alpha: torch.Tensor | None = None) -> torch.Tensor:
     # One alpha ~ U(0, 1) per sample, broadcast over (C, T, H, W).
-    alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=generator, device=real.device)
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], generator=generator, device=real.device)
+    alpha = alpha.reshape((real.shape[0],) + (1,) * (real.dim() - 1)).to(real)
     mixed = alpha * real.detach() + (1 - alpha) * fake.detach()
     return mixed.requires_grad_(True)
 
 
-def _penalty(discriminator: Callable, real, fake, generator, weight, norm_fn) -> torch.Tensor:
-    mixed = _interpolate(real, fake, generator)
+def _penalty(discriminator: Callable, real, fake, generator, weight, norm_fn, alpha=None) -> torch.Tensor:
+    mixed = _interpolate(real, fake, generator, alpha)
     maps = final_maps(discriminator(mixed))
     total = 0.0
     for logits in maps:
@@ -89,7 +92,8 @@ def _penalty(discriminator: Callable, real, fake, generator, weight, norm_fn) ->
 
 
 def gradient_penalty(discriminator: Callable, real: torch.Tensor, fake: torch.Tensor,
-                     weight: float = 10.0, generator: torch.Generator | None = None) -> torch.Tensor:
+                     weight: float = 10.0, generator: torch.Generator | None = None,
+                     alpha: torch.Tensor | None = None) -> torch.Tensor:
     """The official WGAN-GP-style penalty of the video D (``compute_gradient_penalty_T``).
 
     x_hat = alpha real + (1 - alpha) fake (alpha per sample); for every scale s, the gradient
@@ -101,7 +105,7 @@ def gradient_penalty(discriminator: Callable, real: torch.Tensor, fake: torch.Te
     norm over the whole sample: here every pixel of every frame is asked to have a unit-norm
     colour gradient.
     """
-    return _penalty(discriminator, real, fake, generator, weight, lambda g: g.norm(2, dim=1))
+    return _penalty(discriminator, real, fake, generator, weight, lambda g: g.norm(2, dim=1), alpha)
 
 
 def gradient_penalty_textbook(discriminator: Callable, real: torch.Tensor, fake: torch.Tensor,

@@ -9,9 +9,11 @@ from dataclasses import fields, replace
 import torch
 
 
-def _add_config_args(parser: argparse.ArgumentParser, cls) -> None:
+def _add_config_args(parser: argparse.ArgumentParser, cls, skip=()) -> None:
     """Every config field becomes an optional --flag (booleans take true/false)."""
     for f in fields(cls):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
         kind = {"bool": _bool, "int": int, "float": float}.get(str(f.type), str)
         parser.add_argument(flag, type=kind, default=None, help=f"(default: preset's {f.name})")

@@ -1,0 +1,493 @@
+"""MoCoGAN-HD's video training loop: only the motion generator and the discriminators learn.
+
+One iteration, as the official ``GD_step``:
+
+1. take one real batch of clips;
+2. ``g_steps`` (5) motion-generator updates, each with a fresh z and fresh motion noise:
+   render the clip through the frozen image generator (gradients reach the latents only),
+   average-pool it to the discriminators' size, then
+   in-domain:    L_G = RaLSGAN_3D + RaLSGAN_2D(frame 0, frame k) + L_MI
+   cross-domain: L_G = RaLSGAN_3D + hinge_2D(warp(frame k)) + w_match * L_match + L_MI
+   (cross-domain also pushes momentum-D projections of frame 0 / frame k into the queues);
+3. one discriminator update, fresh z again: the 3D D (RaLSGAN + gradient penalty), then the
+   image D (RaLSGAN in-domain; hinge + 2 x contrastive cross-domain, then the momentum copy).
+
+Data parallelism: under ``torchrun`` the global batch is split over ranks (gloo on CPU,
+nccl on GPU). Gradients are averaged with an all-reduce after every backward, as
+DistributedDataParallel does; the DDP wrapper itself cannot be used here because the 3D D's
+gradient penalty differentiates with ``torch.autograd.grad``, which DDP does not support.
+Random draws (z, motion noise, noise maps, k, flips, GP mixing weights) are made for the
+global batch on every rank from the same RNG stream and sliced, so a run on N ranks sees the
+same numbers as one process on the whole batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..augment import random_temporal_flip, warp
+from ..config import VideoGANConfig, from_dict, to_dict, video_preset
+from ..discriminators import (DiscriminatorConfig, build_contrastive_discriminator, build_image_discriminator,
+                              build_video_discriminator, image_pair_input, video_input_cross_domain,
+                              video_input_in_domain)
+from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
+                      ralsgan_g_loss)
+from ..motion import build_motion, motion_preset, mutual_information_loss
+from ..pca import load_w_pca
+from ..video_generator import VideoGenerator
+from .checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+
+FORMAT = "mocohd.video_gan"
+
+
+# --------------------------------------------------------------------------------------
+# Inputs: the frozen image generator, its PCA, the real clips
+
+
+def load_image_generator(path: str | Path):
+    """A frozen G_I from a mocohd image-GAN checkpoint or a rosinality ``.pt`` (``g_ema``)."""
+    from ..convert import load_rosinality_generator
+    from .image_gan import load_generator
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no image generator at {path}; use a shipped one (data/checkpoints/*_64.pt, "
+                                "made by `make checkpoints`) or a rosinality StyleGAN2 file")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(ckpt, dict) and "format" in ckpt:
+        return load_generator(path)
+    return load_rosinality_generator(ckpt)
+
+
+def default_pca_path(generator_path: str | Path) -> Path:
+    p = Path(generator_path)
+    return p.with_name(p.name.removesuffix(".pt") + ".pca.pt")
+
+
+def open_video_dataset(cfg: VideoGANConfig, size: int):
+    """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout."""
+    if cfg.data.startswith("toy:"):
+        from ..data.toyworld import ToyVideoDataset
+
+        return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777)
+    from ..data import folders
+    from ..data.folders import check_root
+
+    root = check_root(cfg.data)
+    kw = dict(frames=cfg.frames, time_step=cfg.time_step, size=size, seed=cfg.seed)
+    if any(root.glob("*/*.avi")):
+        return folders.UCF101Dataset(root, **kw)
+    if any(root.rglob("*.mp4")) or any(root.rglob("*.avi")):
+        return folders.VideoFilesDataset(root, **kw)
+    return folders.FrameFoldersDataset(root, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# Distributed helpers
+
+
+def world() -> tuple[int, int]:
+    """(rank, world size); (0, 1) outside torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def average_gradients(*modules) -> None:
+    """All-reduce and average the gradients of every parameter (no-op on one process)."""
+    _, n = world()
+    if n == 1:
+        return
+    for m in modules:
+        for p in m.parameters():
+            if p.requires_grad:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                dist.all_reduce(p.grad)
+                p.grad.div_(n)
+
+
+def broadcast_parameters(*modules) -> None:
+    if world()[1] > 1:
+        for m in modules:
+            for t in list(m.parameters()) + list(m.buffers()):
+                dist.broadcast(t.data, src=0)
+
+
+def mean_over_ranks(value: float) -> float:
+    if world()[1] == 1:
+        return value
+    t = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(t)
+    return (t / world()[1]).item()
+
+
+# --------------------------------------------------------------------------------------
+# The trainer
+
+
+class VideoGANTrainer:
+    def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
+        self.cfg, self.out = cfg, Path(out_dir)
+        self.rank, self.world_size = world()
+        if cfg.batch % self.world_size:
+            raise ValueError(f"the global batch ({cfg.batch}) must divide evenly over {self.world_size} ranks")
+        self.local_batch = cfg.batch // self.world_size
+        self.lo = self.rank * self.local_batch  # this rank's slice of every global draw
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(cfg.seed)
+        self._build_models()
+        self._build_optimizers()
+        self.dataset = open_video_dataset(cfg, self.d_cfg.size)
+        self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
+                                                           seed=cfg.seed, drop_last=True)
+        self.step, self.epoch, self.position, self.order = 0, 0, 0, None
+        self.fixed_z = torch.randn(4, self.g_size_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
+        broadcast_parameters(self.motion, self.d_3d, self.d_img)
+        torch.manual_seed(cfg.seed + 2)  # the training stream, identical on every rank
+
+    # --- construction -------------------------------------------------------------------
+    def _build_models(self):
+        cfg = self.cfg
+        g_i = load_image_generator(cfg.image_generator)
+        pca = load_w_pca(cfg.pca or default_pca_path(cfg.image_generator))
+        n_pca = min(motion_preset(cfg.motion).n_pca, pca["comp"].shape[0])  # a small W has fewer PCs
+        self.motion_cfg = motion_preset(cfg.motion, w_dim=g_i.style_dim, n_pca=n_pca, n_frames=cfg.frames)
+        self.motion = build_motion(self.motion_cfg, pca)
+        self.video_g = VideoGenerator(g_i, self.motion)
+        self.g_size_dim = g_i.style_dim
+        self.d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
+        if g_i.size < self.d_cfg.size:
+            raise ValueError(f"the image generator makes {g_i.size}px frames but the discriminators expect "
+                             f"{self.d_cfg.size}px; choose a discriminator preset with size <= {g_i.size}")
+        self.d_3d = build_video_discriminator(self.d_cfg, cross_domain=cfg.cross_domain)
+        if cfg.cross_domain:
+            self.d_img = build_contrastive_discriminator(self.d_cfg, self.local_batch)
+        else:
+            self.d_img = build_image_discriminator(self.d_cfg)
+        # the trained part of the image D (the momentum copy only follows it)
+        self.d_img_online = self.d_img.modelD if cfg.cross_domain else self.d_img
+        if cfg.channels_last:
+            g_i.memory_format = torch.channels_last
+
+    def _build_optimizers(self):
+        cfg = self.cfg
+        self.opt_motion = torch.optim.Adam(self.motion.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+        self.opt_d3d = torch.optim.Adam(self.d_3d.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+        if cfg.cross_domain:  # the BigGAN D's settings
+            self.opt_dimg = torch.optim.Adam(self.d_img_online.parameters(), lr=cfg.lr, betas=(0.0, 0.999), eps=1e-6)
+        else:
+            self.opt_dimg = torch.optim.Adam(self.d_img_online.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+
+    def trainable_modules(self):
+        return {"motion": self.motion, "d_3d": self.d_3d, "d_img": self.d_img}
+
+    # --- data -----------------------------------------------------------------------------
+    def next_real(self) -> torch.Tensor:
+        """This rank's share of the next global batch: (b, T, 3, S, S)."""
+        if self.order is None or self.position + self.local_batch > len(self.order):
+            if self.order is not None:
+                self.epoch, self.position = self.epoch + 1, 0
+            self.sampler.set_epoch(self.epoch)
+            self.order = list(self.sampler)
+            if len(self.order) < self.local_batch:
+                raise ValueError(f"the dataset has {len(self.dataset)} clips, fewer than the batch ({self.cfg.batch})")
+        idx = self.order[self.position: self.position + self.local_batch]
+        self.position += self.local_batch
+        return torch.stack([self.dataset[i]["video"] for i in idx])
+
+    # --- generation -----------------------------------------------------------------------
+    def autocast(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+
+    def generate(self) -> dict:
+        """A fake batch for this rank, drawn from global-batch random numbers: (b, T, 3, S, S)."""
+        cfg, vg = self.cfg, self.video_g
+        z = torch.randn(cfg.batch, self.g_size_dim)
+        maps = vg.video_noise(cfg.batch)  # one noise map per video, constant over its frames
+        w0 = vg.image_generator.get_latent(z)
+        w, e, e_rec = self.motion(w0, cfg.frames)  # the LSTM is cheap: run it on the global batch
+        part = slice(self.lo, self.lo + self.local_batch)
+        with self.autocast():
+            video = vg.render(w[part], noise=[m[part] for m in maps], chunk=cfg.chunk)
+        return {"video": self.to_d_size(video.float()), "e": e[part], "e_rec": e_rec[part]}
+
+    def to_d_size(self, video: torch.Tensor) -> torch.Tensor:
+        """Average-pool generated frames to the discriminators' size (official avg_pool3d)."""
+        k = video.shape[-1] // self.d_cfg.size
+        if k == 1:
+            return video
+        b, t = video.shape[:2]
+        return F.avg_pool2d(video.flatten(0, 1), k).unflatten(0, (b, t))
+
+    # --- discriminator inputs -------------------------------------------------------------
+    def flip(self, x: torch.Tensor) -> torch.Tensor:
+        """Reverse the whole batch in time with p = 0.5: motion must look right both ways,
+        so the 3D D judges how frames move, not which way time runs (an ablation switch)."""
+        reverse = torch.rand(()).item() < 0.5  # drawn on every rank alike
+        return torch.flip(x, [2]) if (self.cfg.temporal_flip and reverse) else x
+
+    def video_input(self, video: torch.Tensor) -> torch.Tensor:
+        return (video_input_cross_domain if self.cfg.cross_domain else video_input_in_domain)(video)
+
+    # The discriminators run in fp32: they cost little next to the rendering (see
+    # `make bench`), and the 3D D's instance norms produced NaNs under bf16 autocast.
+    def d3(self, x: torch.Tensor):
+        return self.d_3d(x)
+
+    def d2(self, x: torch.Tensor, **kw):
+        return self.d_img(x, **kw)
+
+    def warp_batch(self, frames: torch.Tensor) -> torch.Tensor:
+        return warp(frames)
+
+    # --- the two updates ------------------------------------------------------------------
+    def g_update(self, real: torch.Tensor) -> dict:
+        cfg = self.cfg
+        self.d_3d.requires_grad_(False), self.d_img_online.requires_grad_(False)
+        fake = self.generate()
+        video = fake["video"]
+        g3 = ralsgan_g_loss(self.d3(self.flip(self.video_input(real))), self.d3(self.flip(self.video_input(video))))
+        k = int(torch.randint(1, cfg.frames, ()))
+        logs = {"g_3d": g3.item()}
+        if cfg.cross_domain:
+            frame0, frame_k = video[:, 0], video[:, k]
+            out_k, proj_k = self.d2(self.warp_batch(frame_k))
+            _, proj_0 = self.d2(self.warp_batch(frame0))
+            g2 = hinge_g_loss(out_k)
+            match = feature_matching_loss(proj_k, proj_0)
+            loss = g3 + g2 + cfg.w_match * match
+            logs["match"] = match.item()
+            with torch.no_grad():  # the queues hold momentum-D keys of generated frames
+                keys_0 = self.d2(self.warp_batch(frame0.detach()), ema=True, proj_only=True)
+                keys_k = self.d2(self.warp_batch(frame_k.detach()), ema=True, proj_only=True)
+                self.d_img.enqueue(F.normalize(keys_0, dim=1), F.normalize(keys_k, dim=1))
+        else:
+            g2 = ralsgan_g_loss(self.d2(image_pair_input(real, k)), self.d2(image_pair_input(video, k)))
+            loss = g3 + g2
+        mi = mutual_information_loss(fake["e_rec"], fake["e"])
+        if cfg.mi:
+            loss = loss + mi
+        self.opt_motion.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(self.motion)
+        self.opt_motion.step()
+        return {**logs, "g_2d": g2.item(), "mi": mi.item(), "g_total": loss.item()}
+
+    def d_update(self, real: torch.Tensor) -> dict:
+        cfg = self.cfg
+        self.d_3d.requires_grad_(True), self.d_img_online.requires_grad_(True)
+        with torch.no_grad():  # the official code detaches the fakes; no_grad saves the graph
+            video = self.generate()["video"]
+        real_in, fake_in = self.video_input(real), self.video_input(video)
+        d3 = ralsgan_d_loss(self.d3(self.flip(real_in)), self.d3(self.flip(fake_in)))
+        alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch]
+        gp = gradient_penalty(self.d_3d, real_in, fake_in, weight=cfg.w_gp, alpha=alpha)
+        self.opt_d3d.zero_grad(set_to_none=True)
+        (d3 + gp).backward()
+        average_gradients(self.d_3d)
+        self.opt_d3d.step()
+        k = int(torch.randint(1, cfg.frames, ()))
+        logs = {"d_3d": d3.item(), "gp": gp.item()}
+        if cfg.cross_domain:
+            d2, cntr = self._contrastive_d_loss(video[:, 0], video[:, k])
+            loss = d2 + (cfg.w_contrastive * cntr if cfg.contrastive else 0.0)
+            logs["contrastive"] = cntr.item()
+        else:
+            d2 = ralsgan_d_loss(self.d2(image_pair_input(real, k)), self.d2(image_pair_input(video, k)))
+            loss = d2
+        self.opt_dimg.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(self.d_img_online)
+        self.opt_dimg.step()
+        if cfg.cross_domain:
+            self.d_img.momentum_update()
+        return {**logs, "d_2d": d2.item()}
+
+    def _contrastive_d_loss(self, frame0: torch.Tensor, frame_k: torch.Tensor):
+        """Cross-domain D: generated frame 0 plays "real", frame k "fake" (hinge); two more
+        augmented views of each set feed the queue-based contrastive loss."""
+        out_r, _ = self.d2(self.warp_batch(frame0))
+        out_f, _ = self.d2(self.warp_batch(frame_k))
+        hinge = hinge_d_loss(out_r, out_f)
+        views = [self.d2(self.warp_batch(f), proj_only=True) for f in (frame0, frame0, frame_k, frame_k)]
+        return hinge, self.d_img.contrastive_loss(*views)
+
+    def train_step(self) -> dict:
+        real = self.next_real()
+        logs = {}
+        for _ in range(self.cfg.g_steps):
+            logs = self.g_update(real)  # the last of the G updates is logged
+        logs.update(self.d_update(real))
+        self.step += 1
+        return logs
+
+    # --- checkpoints ------------------------------------------------------------------------
+    def state(self) -> dict:
+        sd = {name: m.state_dict() for name, m in self.trainable_modules().items()}
+        sd.update(opt_motion=self.opt_motion.state_dict(), opt_d3d=self.opt_d3d.state_dict(),
+                  opt_dimg=self.opt_dimg.state_dict())
+        return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
+                "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
+                "state_dicts": sd, "rng": rng_state()}
+
+    def save(self, path: str | Path | None = None) -> Path | None:
+        if self.rank != 0:
+            return None
+        return save_checkpoint(path or self.out / "checkpoint.pt", self.state())
+
+    def load(self, path: str | Path) -> None:
+        ckpt = load_checkpoint(path, FORMAT)
+        sd = ckpt["state_dicts"]
+        for name, m in self.trainable_modules().items():
+            m.load_state_dict(sd[name])
+        self.opt_motion.load_state_dict(sd["opt_motion"])
+        self.opt_d3d.load_state_dict(sd["opt_d3d"])
+        self.opt_dimg.load_state_dict(sd["opt_dimg"])
+        self.step, self.epoch, self.position = ckpt["step"], ckpt["epoch"], ckpt["position"]
+        self.sampler.set_epoch(self.epoch)
+        self.order = list(self.sampler)
+        set_rng_state(ckpt["rng"])
+
+    # --- logging --------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample_videos(self, n_frames: int | None = None) -> torch.Tensor:
+        """Videos for the fixed z's, without noise maps: (4, T, 3, H, W) in [-1, 1]."""
+        g = torch.Generator().manual_seed(self.cfg.seed + 3)  # fixed motion noise too
+        out = self.video_g(self.fixed_z, n_frames or self.cfg.frames, noise="none", generator=g)
+        return out["video"].float().clamp(-1, 1)
+
+    def save_samples(self) -> Path:
+        from ..data.video_io import write_video
+        from ..viz import video_grid
+
+        path = self.out / "samples" / f"{self.step:06d}.gif"
+        path.parent.mkdir(exist_ok=True)
+        return write_video(path, video_grid(self.sample_videos(), columns=4), fps=8)
+
+    def fit(self, steps: int | None = None, progress: bool = True) -> list[dict]:
+        cfg, total = self.cfg, steps or self.cfg.steps
+        history, t0 = [], time.time()
+        writer = _tensorboard(self.out) if self.rank == 0 else None
+        bar = tqdm(total=total, initial=self.step, disable=not progress or self.rank != 0, desc="video GAN")
+        while self.step < total:
+            logs = {k: mean_over_ranks(v) for k, v in self.train_step().items()}
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == total:
+                row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
+                history.append(row)
+                if self.rank == 0:
+                    _append_csv(self.out / "log.csv", row)
+                    if writer:
+                        for k, v in logs.items():
+                            writer.add_scalar(k, v, self.step)
+                bar.set_postfix(g=f"{logs['g_total']:.3f}", d3=f"{logs['d_3d']:.3f}", mi=f"{logs['mi']:.3f}")
+            if self.rank == 0 and (self.step % cfg.sample_every == 0 or self.step == total):
+                self.save_samples()
+            if self.step % cfg.ckpt_every == 0 or self.step == total:
+                self.save()
+        bar.close()
+        return history
+
+
+LOG_FIELDS = ["step", "seconds", "g_total", "g_3d", "g_2d", "mi", "match", "d_3d", "gp", "d_2d", "contrastive"]
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=LOG_FIELDS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional
+        return None
+    return SummaryWriter(str(out / "tensorboard"))
+
+
+def load_video_generator(path: str | Path) -> VideoGenerator:
+    """The trained video generator (frozen G_I + motion generator) from a video-GAN checkpoint."""
+    ckpt = load_checkpoint(path, FORMAT)
+    cfg = from_dict(VideoGANConfig, ckpt["config"])
+    g_i = load_image_generator(_resolve(cfg.image_generator, path))
+    pca = load_w_pca(_resolve(cfg.pca, path) if cfg.pca else default_pca_path(_resolve(cfg.image_generator, path)))
+    from ..motion import MotionConfig
+
+    motion = build_motion(from_dict(MotionConfig, ckpt["motion_config"]), pca)
+    motion.load_state_dict(ckpt["state_dicts"]["motion"])
+    return VideoGenerator(g_i, motion.eval().requires_grad_(False))
+
+
+def _resolve(p: str, ckpt_path: str | Path) -> Path:
+    """Paths in configs are relative to the repository root (or absolute)."""
+    path = Path(p)
+    if path.is_absolute() or path.exists():
+        return path
+    root = Path(__file__).resolve().parents[2]
+    return root / path
+
+
+def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> Path:
+    """Keep config + motion generator only, for the small shipped files."""
+    ckpt = load_checkpoint(checkpoint, FORMAT)
+    small = {k: ckpt[k] for k in ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng")}
+    small["state_dicts"] = {"motion": ckpt["state_dicts"]["motion"]}
+    return save_checkpoint(out, {**small, **(extra or {})})
+
+
+# --------------------------------------------------------------------------------------
+# Command line: python -m mocohd.train video ...
+
+
+def video_main(argv) -> None:
+    from .__main__ import _add_config_args, _overrides
+
+    p = argparse.ArgumentParser(prog="python -m mocohd.train video", description="Train the MoCoGAN-HD motion generator.")
+    p.add_argument("--preset", default="full", choices=["smoke", "full", "paper"])
+    p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, samples/")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--no-mi", dest="mi", action="store_false", default=None, help="ablation: no MI loss")
+    p.add_argument("--no-contrastive", dest="contrastive", action="store_false", default=None,
+                   help="ablation: cross-domain image D without the contrastive term")
+    p.add_argument("--no-temporal-flip", dest="temporal_flip", action="store_false", default=None,
+                   help="ablation: never reverse the 3D D's inputs in time")
+    _add_config_args(p, VideoGANConfig, skip={"mi", "contrastive", "temporal_flip"})
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if data := args.data:
+        if data.startswith("toy:") is False and not Path(data).exists():
+            p.error(f"--data {data}: no such folder; use toy:<domain> or a dataset folder")
+    cfg = video_preset(args.preset, **_overrides(args, VideoGANConfig))
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:  # launched by torchrun
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        trainer = VideoGANTrainer(cfg, args.out)
+        ckpt = Path(args.out) / "checkpoint.pt"
+        if args.resume and ckpt.exists():
+            trainer.load(ckpt)
+        if trainer.rank == 0:
+            (Path(args.out) / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+        trainer.fit()
+    finally:
+        if distributed:
+            dist.destroy_process_group()
