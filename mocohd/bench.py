@@ -1,0 +1,444 @@
+"""``make bench`` (``python -m mocohd.bench``): what mocohd's pieces cost on this machine.
+
+One run measures, back to back so that the ratios are fair even on a noisy machine:
+
+1. peaks: a large matmul (fp32 and bf16) and a large 3x3 convolution, in GFLOP/s;
+2. the image generator at the shipped configuration: images per second in fp32, bf16
+   autocast, channels_last and both; the modulated convolution as a grouped conv (official,
+   ``fused``) against scale-input / shared conv / scale-output (mocohd's default);
+3. one image-GAN training step (D step + G step, lazy R1 amortised) with the FLOP/s it reaches;
+4. one video training iteration (5 motion-generator steps + 1 discriminator step) for the
+   smoke and full video presets, with bf16 + channels_last on and off;
+5. the peak resident memory of the process.
+
+FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (2 per multiply-add,
+matmuls and convolutions only, forward and backward), in a separate untimed warm-up pass.
+Timings are medians. The report is printed as Markdown and written to
+``runs/bench/<timestamp>.md`` with the raw numbers in ``<timestamp>.json``.
+
+This is a script, never a test: timings depend on the machine and on what else runs on it
+(the report states the load average before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from .config import ImageGANConfig, image_preset, to_dict, video_preset
+from .image_generator import Generator
+from .layers import ModulatedConv2d
+from .params import repo_root, shipped_checkpoint
+
+SHIPPED_GENERATOR = "faces_64.pt"
+
+
+# --------------------------------------------------------------------------------------
+# Measuring
+
+
+def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats!r}")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class _TotalOnly:
+    """Stands in for FlopCounterMode's per-module tracker: its backward hooks break
+    ``torch.autograd.grad`` (R1 and the gradient penalty use it), and only the total is needed."""
+
+    parents = ("Global",)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return None
+
+
+def count_flops(fn) -> int:
+    """FLOPs of one call of ``fn()`` (matmuls and convolutions, forward and backward)."""
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _TotalOnly()
+    with counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if platform.system() == "Darwin" else peak / 2**10
+
+
+def autocast(bf16: bool):
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+def mode_name(bf16: bool, channels_last: bool) -> str:
+    parts = (["bf16"] if bf16 else []) + (["channels_last"] if channels_last else [])
+    return " + ".join(parts) or "fp32"
+
+
+# --------------------------------------------------------------------------------------
+# 1. Peaks
+
+
+def matmul_peak(n: int = 2048, dtype=torch.float32, repeats: int = 5) -> float:
+    """GFLOP/s of an (n x n) @ (n x n) matmul: 2 n^3 FLOPs."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    seconds = median_seconds(lambda: a @ b, repeats)
+    return 2 * n**3 / seconds / 1e9
+
+
+def conv_peak(batch: int = 16, channels: int = 128, size: int = 32, bf16: bool = False,
+              channels_last: bool = True, repeats: int = 5) -> float:
+    """GFLOP/s of a 3x3 convolution (padding 1): 2 * 9 * C^2 * H * W * B FLOPs."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(batch, channels, size, size).contiguous(memory_format=fmt)
+    w = torch.randn(channels, channels, 3, 3).contiguous(memory_format=fmt)
+    if bf16:
+        x, w = x.bfloat16(), w.bfloat16()
+    seconds = median_seconds(lambda: F.conv2d(x, w, padding=1), repeats)
+    return 2 * 9 * channels**2 * size**2 * batch / seconds / 1e9
+
+
+# --------------------------------------------------------------------------------------
+# 2. The image generator
+
+
+def generator_throughput(generator: Generator, batch: int = 16, bf16: bool = False, channels_last: bool = False,
+                         repeats: int = 5) -> dict:
+    """Images per second of ``generator`` (no grad, fresh z and noise), and the largest
+    pixel difference from the fp32 contiguous images of the same z (in [-1, 1] units)."""
+    z = torch.randn(batch, generator.style_dim, generator=torch.Generator().manual_seed(0))
+    noise = generator.make_noise(batch, generator=torch.Generator().manual_seed(1))
+    saved = generator.memory_format
+
+    @torch.no_grad()
+    def render(fmt, use_bf16):
+        generator.memory_format = fmt
+        with autocast(use_bf16):
+            return generator([z], noise=noise)[0].float()
+
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    try:
+        reference = render(torch.contiguous_format, False)
+        seconds = median_seconds(lambda: render(fmt, bf16), repeats)
+        difference = (render(fmt, bf16) - reference).abs().max().item()
+    finally:
+        generator.memory_format = saved
+    return {"mode": mode_name(bf16, channels_last), "seconds": seconds, "images_per_s": batch / seconds,
+            "max_abs_diff": difference}
+
+
+def modconv_compare(in_channel: int, out_channel: int, size: int, batch: int = 16, style_dim: int = 128,
+                    repeats: int = 3) -> dict:
+    """Forward + backward time of the same 3x3 modulated conv in its two forms."""
+    torch.manual_seed(0)
+    scaled = ModulatedConv2d(in_channel, out_channel, 3, style_dim, fused=False)
+    grouped = ModulatedConv2d(in_channel, out_channel, 3, style_dim, fused=True)
+    grouped.load_state_dict(scaled.state_dict())
+    x = torch.randn(batch, in_channel, size, size, requires_grad=True)
+    style = torch.randn(batch, style_dim)
+
+    def step(layer):
+        layer(x, style).square().mean().backward()
+
+    difference = (scaled(x, style) - grouped(x, style)).abs().max().item()
+    t_scaled = median_seconds(lambda: step(scaled), repeats)
+    t_grouped = median_seconds(lambda: step(grouped), repeats)
+    return {"layer": f"{in_channel}->{out_channel} ch, {size}x{size}, batch {batch}",
+            "scaled_s": t_scaled, "grouped_s": t_grouped, "grouped_over_scaled": t_grouped / t_scaled,
+            "max_abs_diff": difference}
+
+
+# --------------------------------------------------------------------------------------
+# 3. One image-GAN training step
+
+
+def image_step(cfg: ImageGANConfig, repeats: int = 3) -> dict:
+    """Seconds of one D + G step without R1, of one with R1, and amortised over d_reg_every."""
+    from .train.image_gan import ImageGANTrainer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = ImageGANTrainer(cfg, tmp)
+        trainer.step = 1  # not a multiple of d_reg_every: no R1
+        flops = count_flops(trainer.train_step)  # also the warm-up
+
+        def plain_step():
+            if trainer.step % cfg.d_reg_every == 0:
+                trainer.step += 1
+            trainer.train_step()
+
+        plain = median_seconds(plain_step, repeats, warmup=0)
+
+        def r1_step():
+            trainer.step = cfg.d_reg_every
+            trainer.train_step()
+
+        with_r1 = median_seconds(r1_step, 1, warmup=0)
+    amortised = plain + (with_r1 - plain) / cfg.d_reg_every
+    return {"mode": mode_name(cfg.bf16, cfg.channels_last), "step_s": plain, "step_r1_s": with_r1,
+            "amortised_s": amortised, "gflop": flops / 1e9, "gflop_per_s": flops / plain / 1e9}
+
+
+# --------------------------------------------------------------------------------------
+# 4. One video training iteration
+
+
+def untrained_generator_files(folder: Path, cfg: ImageGANConfig) -> tuple[Path, Path]:
+    """An untrained image generator of ``cfg`` and its W PCA, written into ``folder``."""
+    from .pca import fit_w_pca, save_w_pca
+    from .train.checkpoint import VERSION, rng_state, save_checkpoint
+    from .train.image_gan import FORMAT
+
+    torch.manual_seed(cfg.seed)
+    g = Generator(**cfg.generator_kwargs())
+    path = save_checkpoint(folder / "untrained.pt", {
+        "format": FORMAT, "version": VERSION, "config": to_dict(cfg), "step": 0,
+        "state_dicts": {"g_ema": g.state_dict()}, "rng": rng_state()})
+    n = max(1000, 2 * cfg.style_dim)
+    pca = save_w_pca(fit_w_pca(g, n_samples=n, batch=n), folder / "untrained.pca.pt")
+    return path, pca
+
+
+def video_iteration(preset: str, generator: Path, pca: Path, bf16: bool, channels_last: bool,
+                    repeats: int = 2, **overrides) -> dict:
+    """Seconds and FLOPs of one iteration: g_steps motion updates + one D update."""
+    from .train.video_gan import VideoGANTrainer
+
+    cfg = video_preset(preset, image_generator=str(generator), pca=str(pca), bf16=bf16,
+                       channels_last=channels_last, **overrides)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = VideoGANTrainer(cfg, tmp)
+        flops = count_flops(trainer.train_step)  # also the warm-up
+        seconds = median_seconds(trainer.train_step, repeats, warmup=0)
+    return {"preset": preset, "mode": mode_name(bf16, channels_last), "g_steps": cfg.g_steps,
+            "clips": f"{cfg.batch} x {cfg.frames}", "iteration_s": seconds, "gflop": flops / 1e9,
+            "gflop_per_s": flops / seconds / 1e9}
+
+
+# --------------------------------------------------------------------------------------
+# The whole run
+
+
+def machine_info() -> dict:
+    flags, model = set(), platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return {"cpu": model, "cpu_flags": " ".join(wanted) or "unknown", "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "load_before": os.getloadavg()}
+
+
+def find_generator(folder: Path, quick: bool) -> tuple[Path, Path, str]:
+    """The shipped faces generator and PCA, else an untrained one of the shipped config."""
+    shipped = shipped_checkpoint(SHIPPED_GENERATOR)
+    pca = shipped.with_name(shipped.name.removesuffix(".pt") + ".pca.pt")
+    if not quick and shipped.is_file() and pca.is_file():
+        return shipped, pca, f"shipped {shipped.relative_to(repo_root())}"
+    cfg = image_preset("smoke") if quick else image_preset("full")
+    path, pca = untrained_generator_files(folder, cfg)
+    why = "--quick" if quick else f"{shipped} not found"
+    return path, pca, f"UNTRAINED generator of the {'smoke' if quick else 'shipped'} config ({why})"
+
+
+def run(quick: bool = False, only: str | None = None, log=print) -> dict:
+    """All measurements; ``quick`` uses tiny sizes and one repeat (for the tests)."""
+    reps = 1 if quick else 5
+    results = {"machine": machine_info(), "quick": quick, "started": datetime.now().isoformat(timespec="seconds")}
+    n = 256 if quick else 2048
+    conv = dict(batch=2, channels=16, size=8) if quick else dict(batch=16, channels=128, size=32)
+    conv_name = "conv3x3 {} {channels} ch {size}x{size} batch {batch}".format
+    log("peaks ...")
+    results["peaks"] = {
+        f"matmul fp32 n={n}": matmul_peak(n, torch.float32, reps),
+        f"matmul bf16 n={n}": matmul_peak(n, torch.bfloat16, reps),
+        conv_name("fp32", **conv): conv_peak(**conv, repeats=reps),
+        conv_name("bf16", **conv): conv_peak(**conv, bf16=True, repeats=reps),
+    }
+    peak_fp32 = results["peaks"][f"matmul fp32 n={n}"]
+    if only in (None, "image"):
+        results.update(image_section(quick, reps, peak_fp32, log))
+        results["rss_after_image_mib"] = peak_rss_mib()
+    if only in (None, "video"):
+        results.update(video_section(quick, peak_fp32, log))
+        results["rss_after_video_mib"] = peak_rss_mib()
+    results["machine"]["load_after"] = os.getloadavg()
+    results["peak_rss_mib"] = peak_rss_mib()
+    return results
+
+
+def image_section(quick: bool, reps: int, peak_fp32: float, log) -> dict:
+    cfg = image_preset("smoke", n_images=32) if quick else image_preset("full", n_images=64)
+    torch.manual_seed(0)
+    g = Generator(**cfg.generator_kwargs()).eval()
+    batch = 4 if quick else 16
+    log("image generator throughput ...")
+    throughput = [generator_throughput(g, batch, bf16, cl, reps) for bf16 in (False, True) for cl in (False, True)]
+    log("modulated conv: grouped vs scaled ...")
+    if quick:
+        layers = [(16, 16, 8, 2)]
+    else:
+        ch = g.channels
+        layers = [(ch[32], ch[32], 32, 16), (ch[64], ch[64], 64, 16), (512, 512, 16, 8)]
+    modconv = [modconv_compare(i, o, s, b, cfg.style_dim, 1 if quick else 3) for i, o, s, b in layers]
+    if not quick:
+        modconv[-1]["layer"] += " (paper width)"
+    log("image-GAN training step ...")
+    steps = [image_step(replace(cfg, bf16=m, channels_last=m), 1 if quick else 3) for m in (True, False)]
+    for row in steps:
+        row["fraction_of_fp32_peak"] = row["gflop_per_s"] / peak_fp32
+    return {"image_config": {k: getattr(cfg, k) for k in ("size", "style_dim", "n_mlp", "channel_multiplier",
+                                                          "channel_scale", "batch")},
+            "generator_params": sum(p.numel() for p in g.parameters()), "generator_batch": batch,
+            "generator": throughput, "modconv": modconv, "image_step": steps}
+
+
+def video_section(quick: bool, peak_fp32: float, log) -> dict:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        generator, pca, source = find_generator(Path(tmp), quick)
+        log(f"video iterations with {source} ...")
+        presets = ["smoke"] if quick else ["smoke", "full"]
+        extra = dict(frames=4, batch=2, g_steps=1, n_clips=4) if quick else dict(g_steps=5, n_clips=16)
+        for preset in presets:
+            for on in (True, False):
+                log(f"  {preset}, {mode_name(on, on)} ...")
+                row = video_iteration(preset, generator, pca, on, on, repeats=1 if quick else 2, **extra)
+                row["fraction_of_fp32_peak"] = row["gflop_per_s"] / peak_fp32
+                rows.append(row)
+    return {"video_generator_source": source, "video_step": rows}
+
+
+# --------------------------------------------------------------------------------------
+# Report
+
+
+def markdown_table(rows: list[dict], columns: dict) -> str:
+    """``columns``: {header: (key, format)}."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(row[key]) for key, fmt in columns.values()) + " |")
+    return "\n".join(lines)
+
+
+def report(results: dict) -> str:
+    m = results["machine"]
+    load = lambda v: " / ".join(f"{x:.2f}" for x in v)  # noqa: E731
+    out = [f"# mocohd bench, {results['started']}{' (--quick)' if results['quick'] else ''}", "",
+           f"- CPU: {m['cpu']} ({m['cpu_flags']}); torch {m['torch']}, {m['threads']} threads",
+           f"- load average (1/5/15 min) before: {load(m['load_before'])}, after: {load(m['load_after'])}"
+           " (a load above the thread count means other work shared the cores: all times are inflated)",
+           f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB", "", "## Peaks (GFLOP/s)", ""]
+    peaks = results["peaks"]
+    out += [markdown_table([{"what": k, "gflops": v} for k, v in peaks.items()],
+                           {"kernel": ("what", "{}"), "GFLOP/s": ("gflops", "{:.0f}")})]
+    if "generator" in results:
+        out += image_report(results)
+    if "video_step" in results:
+        out += ["", "## Video training iteration (g_steps motion-G updates + 1 D update)", "",
+                f"Image generator: {results['video_generator_source']}.", "",
+                markdown_table(results["video_step"], {
+                    "preset": ("preset", "{}"), "mode": ("mode", "{}"), "g_steps": ("g_steps", "{}"),
+                    "clips x frames": ("clips", "{}"), "iteration (s)": ("iteration_s", "{:.2f}"),
+                    "GFLOP": ("gflop", "{:.0f}"), "GFLOP/s": ("gflop_per_s", "{:.0f}"),
+                    "of fp32 matmul peak": ("fraction_of_fp32_peak", "{:.0%}")})]
+        out += speedup_lines(results["video_step"], "iteration_s", key="preset")
+    return "\n".join(out) + "\n"
+
+
+def image_report(results: dict) -> list[str]:
+    cfg = results["image_config"]
+    base = results["generator"][0]["images_per_s"]
+    for row in results["generator"]:
+        row["speedup"] = row["images_per_s"] / base
+    shape = ", ".join(f"{k} {v}" for k, v in cfg.items())
+    return ["", f"## Image generator ({shape}; {results['generator_params']:,} parameters)", "",
+            f"Sampling, batch {results['generator_batch']}, no grad:", "",
+            markdown_table(results["generator"], {
+                "mode": ("mode", "{}"), "images/s": ("images_per_s", "{:.0f}"), "vs fp32": ("speedup", "{:.2f}x"),
+                "max abs diff vs fp32": ("max_abs_diff", "{:.3f}")}),
+            "", "Modulated conv 3x3, forward + backward: grouped conv (official `fused`) vs scale-in/scale-out "
+            "(mocohd's default):", "",
+            markdown_table(results["modconv"], {
+                "layer": ("layer", "{}"), "scaled (s)": ("scaled_s", "{:.4f}"), "grouped (s)": ("grouped_s", "{:.4f}"),
+                "grouped / scaled": ("grouped_over_scaled", "{:.2f}"), "max abs diff": ("max_abs_diff", "{:.1e}")}),
+            "", "Image-GAN training step (D step + G step; R1 every 16 steps):", "",
+            markdown_table(results["image_step"], {
+                "mode": ("mode", "{}"), "step (s)": ("step_s", "{:.3f}"), "step + R1 (s)": ("step_r1_s", "{:.3f}"),
+                "amortised (s)": ("amortised_s", "{:.3f}"), "GFLOP": ("gflop", "{:.1f}"),
+                "GFLOP/s": ("gflop_per_s", "{:.0f}"), "of fp32 matmul peak": ("fraction_of_fp32_peak", "{:.0%}")})]
+
+
+def speedup_lines(rows: list[dict], time_key: str, key: str) -> list[str]:
+    """'bf16 + channels_last is X times faster than fp32' per group."""
+    lines = [""]
+    for name in dict.fromkeys(r[key] for r in rows):
+        times = {r["mode"]: r[time_key] for r in rows if r[key] == name}
+        if "fp32" in times and len(times) > 1:
+            fast = min(times, key=times.get)
+            lines.append(f"- {name}: {fast} is {times['fp32'] / times[fast]:.2f}x faster than fp32")
+    return lines
+
+
+def write_report(results: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    md = folder / f"{stamp}.md"
+    md.write_text(report(results))
+    md.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
+    return md
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mocohd.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: checks that it runs")
+    parser.add_argument("--only", choices=["image", "video"], help="only the image or only the video part")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice, all cores)")
+    parser.add_argument("--out", type=Path, default=repo_root() / "runs" / "bench", help="report folder")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    results = run(args.quick, args.only, log=lambda text: print(text, flush=True))
+    results["wall_s"] = time.perf_counter() - start
+    path = write_report(results, args.out)
+    print(report(results))
+    print(f"written to {path} (+ .json), {results['wall_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""`make bench` runs and reports sane numbers. Not a timing test: no speed is asserted."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from mocohd import bench
+from mocohd.image_generator import Generator
+
+
+def test_median_seconds_needs_a_repeat():
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        bench.median_seconds(lambda: None, 0)
+
+
+def test_count_flops_of_a_matmul_is_2n3():
+    a, b = torch.randn(16, 16), torch.randn(16, 16)
+    assert bench.count_flops(lambda: a @ b) == 2 * 16**3
+
+
+def test_count_flops_survives_autograd_grad():
+    """R1 and the gradient penalty call torch.autograd.grad inside the counted step."""
+    layer = torch.nn.Linear(8, 1)
+    x = torch.randn(4, 8, requires_grad=True)
+
+    def penalty():
+        (grad,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
+        grad.square().sum().backward()
+
+    assert bench.count_flops(penalty) > 0
+
+
+def test_peaks_are_positive():
+    assert bench.matmul_peak(64, torch.float32, repeats=1) > 0
+    assert bench.matmul_peak(64, torch.bfloat16, repeats=1) > 0
+    assert bench.conv_peak(batch=1, channels=8, size=8, repeats=1) > 0
+    assert bench.conv_peak(batch=1, channels=8, size=8, bf16=True, channels_last=False, repeats=1) > 0
+
+
+def test_modconv_forms_agree_and_are_timed():
+    row = bench.modconv_compare(8, 8, 8, batch=2, style_dim=16, repeats=1)
+    assert row["max_abs_diff"] < 1e-4
+    assert row["scaled_s"] > 0 and row["grouped_s"] > 0 and row["grouped_over_scaled"] > 0
+
+
+def test_generator_throughput_restores_memory_format():
+    g = Generator(8, style_dim=16, n_mlp=1, channel_multiplier=1, channel_scale=1 / 64).eval()
+    fp32 = bench.generator_throughput(g, batch=2, repeats=1)
+    both = bench.generator_throughput(g, batch=2, bf16=True, channels_last=True, repeats=1)
+    assert fp32["images_per_s"] > 0 and fp32["max_abs_diff"] == 0
+    assert both["mode"] == "bf16 + channels_last" and 0 <= both["max_abs_diff"] < 0.5
+    assert g.memory_format == torch.contiguous_format
+
+
+def test_quick_run_writes_markdown_and_json(tmp_path):
+    results = bench.run(quick=True, log=lambda text: None)
+    path = bench.write_report(results, tmp_path)
+    assert path.suffix == ".md" and "| matmul fp32" in path.read_text()
+    saved = json.loads(path.with_suffix(".json").read_text())
+    numbers = list(saved["peaks"].values())
+    numbers += [r[k] for r in saved["image_step"] for k in ("step_s", "amortised_s", "gflop", "gflop_per_s")]
+    numbers += [r[k] for r in saved["video_step"] for k in ("iteration_s", "gflop", "gflop_per_s")]
+    numbers += [r["images_per_s"] for r in saved["generator"]] + [saved["peak_rss_mib"]]
+    assert all(math.isfinite(v) and v > 0 for v in numbers), numbers
+    assert "UNTRAINED" in saved["video_generator_source"]
+    assert {r["mode"] for r in saved["generator"]} == {"fp32", "bf16", "channels_last", "bf16 + channels_last"}
