@@ -90,7 +90,9 @@ class VideoGenerator(nn.Module):
         T' = n_frames, or 2 n_frames - 1 with ``interpolation`` (W midpoints between frames;
         e and e_rec stay per LSTM step). ``generator`` draws e_t and then the noise maps, so a
         seeded generator gives the same video twice."""
-        w0 = self.image_generator.get_latent(z)  # (B, D), no truncation
+        # (B, D), no truncation; fp32 even under bf16 autocast, since the path accumulates
+        # small steps that bf16's 8-bit mantissa would round away
+        w0 = self.image_generator.get_latent(z).float()
         w, e, e_rec = self.motion(w0, n_frames, generator=generator)  # (B, T, D)
         if interpolation:
             w = interpolate_midpoints(w)  # (B, 2T-1, D)

@@ -128,6 +128,7 @@ def test_bf16_autocast_and_channels_last():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = vg(z, 3, chunk=4)
     assert out["video"].shape == (2, 3, 3, 16, 16)
+    assert out["w"].dtype == torch.float32  # the path itself is accumulated in fp32
     assert torch.isfinite(out["video"].float()).all()
     out["video"].float().mean().backward()
     assert vg.motion.w.grad is not None
