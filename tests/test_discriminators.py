@@ -20,7 +20,6 @@ from mocohd.discriminators import (
 )
 from mocohd.losses import contrastive_loss
 
-torch.manual_seed(0)
 
 PAPER, FULL, SMOKE = (DiscriminatorConfig.preset(n) for n in ("paper", "full", "smoke"))
 
