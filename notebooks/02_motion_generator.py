@@ -227,8 +227,8 @@ viz.show_videos(pc_videos, titles=[f"PC{k + 1} ({ratio[k]:.1%} of var)" for k in
 # %%
 from mocohd.motion import motion_preset
 
-cfg = motion_preset("full", w_dim=G.style_dim, h_dim=3 * G.style_dim // 4, n_pca=3 * G.style_dim // 4,
-                    n_frames=n_frames)
+n_pca = min(3 * G.style_dim // 4, len(pca["comp"]))  # the paper's 3/4 of W, if the PCA has that many
+cfg = motion_preset("full", w_dim=G.style_dim, h_dim=3 * G.style_dim // 4, n_pca=n_pca, n_frames=n_frames)
 torch.manual_seed(seed)
 motion = MotionGenerator(**cfg.motion_kwargs(), pca_comp=pca["comp"], pca_stdev=pca["stdev"])
 video_generator = VideoGenerator(G, motion)
