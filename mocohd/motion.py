@@ -13,8 +13,8 @@ The step is a residual (cumulative, so the video drifts smoothly away from w_0 a
 jumps back to a new image) along the K principal directions PC_k of W, each scaled by its
 standard deviation sigma_k and by tanh in [-1, 1]: at most lambda * sigma_k per frame along
 axis k. A mutual-information head predicts e_t back from [h_t; c_t]; the loss (minus their
-cosine) stops the LSTM from ignoring its noise, which would make every video of one z move
-the same way.
+cosine) is meant to stop the LSTM from ignoring its noise, which would make every video of
+one z move the same way.
 
 Faithful to the official ``models/rnn.py`` (``RNNModule``): same layers, initialisation,
 parameter names (``enc_cell``, ``cell``, ``w``, ``b``, ``fc1``, ``fc2``) and shapes, so its
@@ -165,7 +165,7 @@ class MotionGenerator(nn.Module):
         h, c = self.enc_cell(w0)  # zero initial state
         ws, es, hs, cs = [w0], [], [], []
         for _ in range(n_frames - 1):
-            e = torch.randn(w0.shape, generator=generator, device=w0.device, dtype=torch.float32).to(w0.dtype)
+            e = draw_noise(w0, generator)  # (B, w_dim)
             h, c = self.cell(e, (h, c))  # (B, h_dim) each
             step = self.w_residual * (self.coefficients(h) @ basis)  # (B, w_dim)
             ws.append(ws[-1] + step.to(w0.dtype))  # accumulate in w0's precision, also under autocast
@@ -181,6 +181,13 @@ class MotionGenerator(nn.Module):
         return w, e, e_rec
 
 
+def draw_noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """e ~ N(0, I) shaped like ``like``, drawn on the generator's device (a seeded CPU
+    generator gives the same noise for a model on a GPU)."""
+    device = generator.device if generator is not None else like.device
+    return torch.randn(like.shape, generator=generator, device=device).to(like)
+
+
 def build_motion(cfg: MotionConfig, pca: dict | None = None) -> MotionGenerator:
     """A MotionGenerator from a config and a PCA dict (``comp``, ``stdev``) as
     :func:`mocohd.pca.load_w_pca` returns it."""
@@ -193,7 +200,8 @@ def mutual_information_loss(e_rec: torch.Tensor, e: torch.Tensor) -> torch.Tenso
     """-mean_t cos(e_rec_t, e_t): -1 when the head recovers the noise's direction exactly.
 
     Predicting e_t from (h_t, c_t) is possible only if the LSTM state carries e_t, so
-    minimising this keeps the noise, and with it the diversity of motion, in the state.
+    minimising this keeps the noise in the state: the paper's guard against an LSTM that
+    ignores its noise (whether that makes paths more diverse is tested in notebook 02).
     The noise is a target, never something to move (detached)."""
     if e_rec.shape != e.shape:
         raise ValueError(f"e_rec {tuple(e_rec.shape)} and e {tuple(e.shape)} must have the same shape")
