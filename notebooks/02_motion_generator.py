@@ -214,8 +214,8 @@ viz.show_videos(pc_videos, titles=[f"PC{k + 1} ({ratio[k]:.1%} of var)" for k in
 # |---|---|---|
 # | encoder: one LSTM step on $w_0$ from a zero state | $(h_0, c_0) = \mathrm{LSTM}_{enc}(w_0)$ | `h, c = self.enc_cell(w0)` |
 # | decoder: fresh noise at every frame | $\varepsilon_t \sim \mathcal N(0, I)$, $(h_t, c_t) = \mathrm{LSTM}_{dec}(\varepsilon_t, (h_{t-1}, c_{t-1}))$ | `h, c = self.cell(e, (h, c))` |
-# | coefficients in $[-1, 1]$ | $a_t = \tanh(h_t W + b)$ | `torch.tanh(h @ self.w + self.b)` |
-# | residual step along the PCs | $w_t = w_{t-1} + \lambda\, a_t\, (PC \odot \sigma)$ | `ws[-1] + self.w_residual * (a @ basis)` |
+# | coefficients in $[-1, 1]$ | $a_t = \tanh(h_t W + b)$ | `self.coefficients(h)`: `torch.tanh(h @ self.w + self.b)` |
+# | residual step along the PCs | $w_t = w_{t-1} + \lambda\, a_t\, (PC \odot \sigma)$ | `ws[-1] + self.w_residual * (self.coefficients(h) @ basis)` |
 # | MI head | $\hat\varepsilon_t = \mathrm{fc}_2(\mathrm{ReLU}(\mathrm{fc}_1([h_t; c_t])))$ | `self.predict_noise(h, c)` |
 #
 # The paper's sizes are $w$: 512, $h$: 384, 384 principal directions, $\lambda = 0.2$. Our
