@@ -266,3 +266,20 @@ if __name__ == "__main__":
     from mocohd.metrics.toy_features_train import main
 
     main()
+
+
+@torch.no_grad()
+def video_factors(video: torch.Tensor, domain: str, net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, list[str]]:
+    """Read the toy world's factors off every frame of generated (or real) clips.
+
+    video (B, T, 3, H, W) in [-1, 1] -> (B, T, F) factors in the toy world's units, and their
+    names. For a good video generator the identity factors stay flat over time while the
+    motion factors (eye_open, mouth_open, yaw, ...) move."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+    if video.dim() != 5:
+        raise ValueError(f"expected clips (B, T, 3, H, W), got shape {tuple(video.shape)}")
+    net = net or load_toy_feature_net()
+    b, t = video.shape[:2]
+    factors = net.predict(video.flatten(0, 1))[f"{domain}_factors"]  # (B*T, F)
+    return factors.reshape(b, t, -1), list(net.config["factors"][domain])

@@ -1,0 +1,137 @@
+"""Turn finished training runs into the small files shipped in ``data/checkpoints/``.
+
+``python -m mocohd.train.ship image --domain faces --run runs/checkpoints/image_faces``
+exports the EMA generator, fits the PCA of its W space, measures FD_toy (trained generator
+vs real toy images, next to the real-vs-real floor and the untrained-generator ceiling) and
+writes a provenance JSON. ``... ship video --domain faces --run ...`` exports the motion
+generator with its provenance. ``data/checkpoints/make_checkpoints.sh`` runs everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from ..config import ImageGANConfig, from_dict
+from ..image_generator import Generator
+from ..pca import fit_w_pca, save_w_pca
+from .checkpoint import load_checkpoint, sha256
+from .image_gan import FORMAT as IMAGE_FORMAT
+from .image_gan import export_generator, load_generator
+
+SHIPPED = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
+
+
+def _run_summary(run: Path) -> dict:
+    """Steps and wall time from a run's log.csv (the last row), and its config."""
+    with open(run / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    return {"steps": int(rows[-1]["step"]), "wall_seconds_last_session": float(rows[-1]["seconds"]),
+            "config": json.loads((run / "config.json").read_text())}
+
+
+@torch.no_grad()
+def generated_images(g: Generator, n: int, seed: int, batch: int = 100) -> torch.Tensor:
+    """n samples (N, 3, H, W) in [-1, 1], fresh noise maps, no truncation."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, n, batch):
+        z = torch.randn(min(batch, n - start), g.style_dim, generator=gen)
+        out.append(g([z])[0].float().clamp(-1, 1))
+    return torch.cat(out)
+
+
+def fd_report(g: Generator, cfg: ImageGANConfig, domain: str, n: int = 2000) -> dict:
+    """FD_toy of the generator against real toy images, with the floor and the ceiling."""
+    from ..data.toyworld import make_images
+    from ..metrics.toy_features import image_frechet_distance, load_toy_feature_net
+
+    net = load_toy_feature_net()
+    real_a = make_images(domain, n, size=cfg.size, seed=50_001).video[:, 0]
+    real_b = make_images(domain, n, size=cfg.size, seed=50_002).video[:, 0]
+    torch.manual_seed(cfg.seed)
+    untrained = Generator(**cfg.generator_kwargs()).eval()
+    trained = image_frechet_distance(generated_images(g, n, 60_001), real_a, net)
+    floor = image_frechet_distance(real_b, real_a, net)
+    ceiling = image_frechet_distance(generated_images(untrained, n, 60_001), real_a, net)
+    return {"metric": "FD_toy (Frechet distance on toy-factor features; not FID)", "n_images": n,
+            "trained_vs_real": round(trained, 3), "real_vs_real_floor": round(floor, 3),
+            "untrained_vs_real_ceiling": round(ceiling, 3),
+            "fraction_of_gap_closed": round((ceiling - trained) / (ceiling - floor), 4)}
+
+
+def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = 100_000) -> dict:
+    run, t0 = Path(run), time.time()
+    ckpt = load_checkpoint(run / "checkpoint.pt", IMAGE_FORMAT)
+    cfg = from_dict(ImageGANConfig, ckpt["config"])
+    name = f"{domain}_{cfg.size}"
+    gen_path = export_generator(run / "checkpoint.pt", out_dir / f"{name}.pt")
+    g = load_generator(gen_path)
+    pca = fit_w_pca(g, n_samples=pca_samples, batch=4000, seed=cfg.seed)
+    pca_path = save_w_pca(pca, out_dir / f"{name}.pca.pt", {"samples": pca_samples, "batch": 4000,
+                                                             "method": "sklearn IncrementalPCA on mapped z ~ N(0, I)"})
+    summary = _run_summary(run)
+    provenance = {
+        "what": f"StyleGAN2 image generator (EMA weights) trained on toy-world {domain} images, {cfg.size}x{cfg.size}",
+        "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {cfg.steps} "
+                   f"--threads 1 --out {run} --resume  (then: python -m mocohd.train.ship image --domain {domain} --run {run})",
+        "seed": cfg.seed, "steps": summary["steps"], "config": summary["config"],
+        "wall_seconds": summary["wall_seconds_last_session"],
+        "data": {"source": f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, "
+                           f"size={cfg.size}, seed={cfg.seed + 12345})"},
+        "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (gen_path, pca_path)},
+        "pca": {"samples": pca_samples, "top10_var_ratio": round(float(pca["var_ratio"][:10].sum()), 4)},
+        "fd_toy": fd_report(g, cfg, domain),
+        "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+        "ship_seconds": None,
+    }
+    provenance["ship_seconds"] = round(time.time() - t0, 1)
+    (out_dir / f"{name}.json").write_text(json.dumps(provenance, indent=2))
+    return provenance
+
+
+def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED) -> dict:
+    from .video_gan import FORMAT as VIDEO_FORMAT
+    from .video_gan import export_motion
+
+    run = Path(run)
+    ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
+    path = export_motion(run / "checkpoint.pt", out_dir / f"{domain}_motion.pt")
+    summary = _run_summary(run)
+    cfg = ckpt["config"]
+    provenance = {
+        "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
+                f"{Path(cfg['image_generator']).name}",
+        "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
+                   f"{cfg['image_generator']} --steps {cfg['steps']} --threads 1 --out {run} --resume "
+                   f"(then: python -m mocohd.train.ship video --domain {domain} --run {run})",
+        "seed": cfg["seed"], "steps": summary["steps"], "config": summary["config"],
+        "wall_seconds": summary["wall_seconds_last_session"],
+        "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
+                           f"frames={cfg['frames']}, seed={cfg['seed'] + 777})"},
+        "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
+        "torch": torch.__version__, "python": platform.python_version(),
+    }
+    (out_dir / f"{domain}_motion.json").write_text(json.dumps(provenance, indent=2))
+    return provenance
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
+    p.add_argument("kind", choices=["image", "video"])
+    p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
+    p.add_argument("--run", required=True, type=Path, help="the training run folder (holds checkpoint.pt)")
+    p.add_argument("--out-dir", type=Path, default=SHIPPED)
+    args = p.parse_args(argv)
+    ship = ship_image if args.kind == "image" else ship_video
+    print(json.dumps(ship(args.domain, args.run, args.out_dir), indent=2))
+
+
+if __name__ == "__main__":
+    main()
