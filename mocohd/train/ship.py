@@ -29,10 +29,18 @@ SHIPPED = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
 
 
 def _run_summary(run: Path) -> dict:
-    """Steps and wall time from a run's log.csv (the last row), and its config."""
+    """Steps, wall time and sessions from a run's log.csv, and its config.
+
+    A resumed run appends to the same log with its clock restarted, so the wall time is the
+    sum of each session's last time (steps repeated after a resume are counted again)."""
     with open(run / "log.csv") as f:
-        rows = list(csv.DictReader(f))
-    return {"steps": int(rows[-1]["step"]), "wall_seconds_last_session": float(rows[-1]["seconds"]),
+        seconds = [(int(r["step"]), float(r["seconds"])) for r in csv.DictReader(f)]
+    total, sessions = 0.0, 1
+    for (_, prev), (_, now) in zip(seconds, seconds[1:]):
+        if now < prev:  # the clock restarted: a new session
+            total, sessions = total + prev, sessions + 1
+    total += seconds[-1][1]
+    return {"steps": seconds[-1][0], "wall_seconds": round(total, 1), "sessions": sessions,
             "config": json.loads((run / "config.json").read_text())}
 
 
@@ -82,7 +90,7 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
         "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {cfg.steps} "
                    f"--threads 1 --out {run} --resume  (then: python -m mocohd.train.ship image --domain {domain} --run {run})",
         "seed": cfg.seed, "steps": summary["steps"], "config": summary["config"],
-        "wall_seconds": summary["wall_seconds_last_session"],
+        "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, "
                            f"size={cfg.size}, seed={cfg.seed + 12345})"},
         "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (gen_path, pca_path)},
@@ -112,7 +120,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED) -> dict:
                    f"{cfg['image_generator']} --steps {cfg['steps']} --threads 1 --out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run})",
         "seed": cfg["seed"], "steps": summary["steps"], "config": summary["config"],
-        "wall_seconds": summary["wall_seconds_last_session"],
+        "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
                            f"frames={cfg['frames']}, seed={cfg['seed'] + 777})"},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
