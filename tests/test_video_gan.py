@@ -133,8 +133,9 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tiny_generator
     Every random draw is made for the global batch and sliced, gradients are averaged, so the
     runs differ only where a loss averages over the batch *inside* a rank: RaLSGAN compares
     each sample with the mean of the other set on its own rank (as the official per-GPU code
-    does). Tolerance: 10% relative on each logged loss of the first step, and the MI loss
-    (a plain batch mean) within 1e-4."""
+    does), and the gradient penalty's per-rank averaging. Measured: within 0.1% for the
+    adversarial losses and 1% for the penalty. Tolerance: 3% relative on each logged loss of
+    the first step, and the MI loss (a plain batch mean) within 1e-4."""
     extra = ["--batch", "4", "--no-temporal-flip"]
     subprocess.run(_train_cmd(tiny_generator, tmp_path / "one", 1, extra), check=True, env=_env(), capture_output=True)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
@@ -144,4 +145,4 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tiny_generator
     one, two = _losses(tmp_path / "one" / "log.csv")[0], _losses(tmp_path / "two" / "log.csv")[0]
     assert two["mi"] == pytest.approx(one["mi"], abs=1e-4)
     for key in ("g_3d", "g_2d", "d_3d", "gp", "d_2d"):
-        assert two[key] == pytest.approx(one[key], rel=0.10), key
+        assert two[key] == pytest.approx(one[key], rel=0.03), key
