@@ -15,6 +15,13 @@ def test_median_seconds_needs_a_repeat():
         bench.median_seconds(lambda: None, 0)
 
 
+def test_interleaved_seconds_calls_in_turn():
+    calls = []
+    seconds = bench.interleaved_seconds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2, warmup=1)
+    assert calls == ["a", "b"] * 3
+    assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
+
+
 def test_count_flops_of_a_matmul_is_2n3():
     a, b = torch.randn(16, 16), torch.randn(16, 16)
     assert bench.count_flops(lambda: a @ b) == 2 * 16**3
@@ -33,10 +40,11 @@ def test_count_flops_survives_autograd_grad():
 
 
 def test_peaks_are_positive():
-    assert bench.matmul_peak(64, torch.float32, repeats=1) > 0
-    assert bench.matmul_peak(64, torch.bfloat16, repeats=1) > 0
-    assert bench.conv_peak(batch=1, channels=8, size=8, repeats=1) > 0
-    assert bench.conv_peak(batch=1, channels=8, size=8, bf16=True, channels_last=False, repeats=1) > 0
+    cases = {"mm fp32": bench.matmul_case(64), "mm bf16": bench.matmul_case(64, bf16=True),
+             "conv fp32": bench.conv_case(1, 8, 8), "conv bf16": bench.conv_case(1, 8, 8, bf16=True, channels_last=False)}
+    assert cases["mm fp32"][1] == 2 * 64**3 and cases["conv fp32"][1] == 2 * 9 * 8**2 * 8**2
+    peaks = bench.measure_peaks(cases, repeats=1)
+    assert set(peaks) == set(cases) and all(v > 0 for v in peaks.values())
 
 
 def test_modconv_forms_agree_and_are_timed():
@@ -47,9 +55,8 @@ def test_modconv_forms_agree_and_are_timed():
 
 def test_generator_throughput_restores_memory_format():
     g = Generator(8, style_dim=16, n_mlp=1, channel_multiplier=1, channel_scale=1 / 64).eval()
-    fp32 = bench.generator_throughput(g, batch=2, repeats=1)
-    both = bench.generator_throughput(g, batch=2, bf16=True, channels_last=True, repeats=1)
-    assert fp32["images_per_s"] > 0 and fp32["max_abs_diff"] == 0
+    fp32, both = bench.generator_throughput(g, batch=2, modes=((False, False), (True, True)), repeats=1)
+    assert fp32["mode"] == "fp32" and fp32["images_per_s"] > 0 and fp32["max_abs_diff"] == 0
     assert both["mode"] == "bf16 + channels_last" and 0 <= both["max_abs_diff"] < 0.5
     assert g.memory_format == torch.contiguous_format
 
@@ -60,9 +67,11 @@ def test_quick_run_writes_markdown_and_json(tmp_path):
     assert path.suffix == ".md" and "| matmul fp32" in path.read_text()
     saved = json.loads(path.with_suffix(".json").read_text())
     numbers = list(saved["peaks"].values())
-    numbers += [r[k] for r in saved["image_step"] for k in ("step_s", "amortised_s", "gflop", "gflop_per_s")]
-    numbers += [r[k] for r in saved["video_step"] for k in ("iteration_s", "gflop", "gflop_per_s")]
+    keys = ("gflop", "gflop_per_s", "of_fp32_peak", "of_bf16_peak")
+    numbers += [r[k] for r in saved["image_step"] for k in ("step_s", "step_r1_s", "amortised_s", *keys)]
+    numbers += [r[k] for r in saved["video_step"] for k in ("iteration_s", *keys)]
     numbers += [r["images_per_s"] for r in saved["generator"]] + [saved["peak_rss_mib"]]
     assert all(math.isfinite(v) and v > 0 for v in numbers), numbers
     assert "UNTRAINED" in saved["video_generator_source"]
+    assert {r["mode"] for r in saved["video_step"]} == {"fp32", "bf16 + channels_last"}
     assert {r["mode"] for r in saved["generator"]} == {"fp32", "bf16", "channels_last", "bf16 + channels_last"}
