@@ -36,11 +36,11 @@
 # 5. compare the paper's configuration with the CPU one, and what bf16 and channels_last buy.
 #
 # **What it costs** (2-core laptop CPU): `mode = "smoke"` trains a tiny 32x32 generator for
-# 30 steps and takes about a minute and a half. `mode = "full"` trains the shipped 64x64
-# configuration for 1,200 steps on toy faces (the same recipe as the shipped checkpoints) and
-# takes about 15 to 25 minutes, almost all of it training (about 0.7 s per step on a quiet
-# machine; `make bench` measures yours). Both modes use the shipped checkpoints in
-# `data/checkpoints/` for sections 9 to 14.
+# 30 steps and takes under a minute (40 s measured on a busy machine). `mode = "full"` trains
+# the shipped 64x64 configuration for 1,200 steps on toy faces (the recipe of the shipped
+# checkpoints): about 15 minutes on a quiet machine (0.7 s per step), up to twice that on a
+# busy one, almost all of it training; `make bench` measures a step on yours. Both modes use
+# the shipped checkpoints in `data/checkpoints/` for sections 9 to 14.
 
 # %% tags=["parameters"]
 mode = "smoke"  # "smoke": quick check of every cell (what the tests run); "full": a real training run
@@ -226,9 +226,10 @@ for factor in (0.5, 1.0, 4.0):
     assert abs(demod.std().item() - 1) < 0.15
 
 # %% [markdown]
-# Which form is faster depends on the machine. On this CPU the grouped convolution is slower
-# at the paper's widths (`make bench` prints the ratio for the shipped and the paper's widths),
-# so mocohd defaults to the scaled form; `Generator(..., fused_modconv=True)` switches.
+# Which form is faster depends on the machine. `make bench` times both (forward + backward):
+# on the 2-core development machine they took the same time at the shipped widths (64 and 128
+# channels), and the grouped form took 1.6 times as long at the paper's 512 channels. So mocohd
+# defaults to the scaled form; `Generator(..., fused_modconv=True)` switches.
 #
 # ## 4. Noise, styled convolutions, to-RGB and the constant input
 #
@@ -410,8 +411,8 @@ plt.show()
 # ## 9. The shipped generators: four toy domains
 #
 # `make checkpoints` trains one generator per toy domain at 64x64 with the `full` preset
-# (`data/checkpoints/*_64.pt`, each with a provenance JSON; see its README). Eight samples
-# from each, the same $z$'s for all four:
+# (`data/checkpoints/*_64.pt`, each with a provenance JSON beside it). Eight samples from
+# each, the same $z$'s for all four:
 
 # %%
 generators = {name: load_generator(path) for name, path in gallery.items()}
@@ -470,8 +471,9 @@ plt.show()
 # %% [markdown]
 # ## 12. Style mixing
 #
-# Each of the 10 layers takes its own $w$ (section 6). Give the first layers (4 and 8 px) the
-# code of image A and the rest that of image B: A decides the coarse layout (pose, face shape,
+# Each styled conv and to-RGB takes its own copy of $w$ (section 6: 10 codes at 64 px; the
+# upsampling conv of a block shares its code with the previous to-RGB). Give the first codes
+# (the 4 and 8 px layers) the $w$ of image A and the rest that of image B: A decides the coarse layout (pose, face shape,
 # where things are), B the finer attributes (colours, small details).
 # `G([z_a, z_b], inject_index=k)` uses $w_a$ for the first $k$ layers and $w_b$ after.
 # Training used exactly this mixing on 90 % of its batches, so that layers do not assume
@@ -496,10 +498,10 @@ def mixing_grid(generator, z_a, z_b, inject_index):
 z_a = torch.randn(4, G.style_dim, generator=torch.Generator().manual_seed(seed + 3))
 z_b = torch.randn(5, G.style_dim, generator=torch.Generator().manual_seed(seed + 4))
 show_images(mixing_grid(G, z_a, z_b, inject_index=4), columns=6, size=1.2,
-            suptitle="left column: A gives layers 0-3 (4-8 px); top row: B gives the rest")
+            suptitle="left column A: codes 0-3 (4 and 8 px); top row B: codes 4-9 (16 to 64 px)")
 plt.show()
 show_images(mixing_grid(G, z_a, z_b, inject_index=8), columns=6, size=1.2,
-            suptitle="A gives layers 0-7 (up to 32 px); B only the 64 px layers")
+            suptitle="A: codes 0-7 (4 to 32 px); B: codes 8-9 (the last 64 px conv and to-RGB)")
 plt.show()
 
 # %% [markdown]
@@ -507,8 +509,9 @@ plt.show()
 #
 # A straight line between two codes, rendered with fixed noise: this is the simplest path
 # through $W$, and already a video. MoCoGAN-HD's motion generator learns paths that look like
-# real motion instead (notebook 02). A line in $Z$ is shown for comparison: in $W$ the
-# change is usually more even, since $W$ is where the synthesis network's "units" live.
+# real motion instead (notebook 02). A line in $Z$, mapped frame by frame, is shown for
+# comparison; StyleGAN's authors found paths in $W$ to change more evenly (their "perceptual
+# path length"), which is one reason MoCoGAN-HD moves in $W$.
 
 # %%
 n_frames = params.by_mode(mode, 12, 32)
@@ -613,9 +616,21 @@ display(Markdown("\n".join(["| " + " | ".join(r) + " |" for r in [header, ["---"
 #
 # **Speed options.** This CPU has bf16 instructions (`avx512_bf16`; Intel's AMX too on some
 # machines), so bf16 autocast and the channels_last memory layout are on in the CPU presets.
-# `make bench` (`python -m mocohd.bench`) measures them, with the FLOP/s reached against a matmul
-# peak measured in the same run. Here is a quick measurement on the generator above, sampling a
-# batch of 16, with the largest pixel difference from fp32 (images are in [-1, 1]):
+# `make bench` (`python -m mocohd.bench`) measures them, with the FLOP/s reached against matmul
+# and convolution peaks measured in the same run. One run on the 2-core development machine
+# (AMD EPYC with avx512_bf16, shared with two training jobs at the time, so the absolute times
+# are inflated, the ratios less so):
+#
+# | bf16 + channels_last vs fp32 | fp32 | bf16 + channels_last | speed-up |
+# |---|---|---|---|
+# | sampling 64 px, batch 16 (images/s) | 79 | 174 | 2.2x |
+# | image-GAN step, batch 16, R1 amortised (s) | 2.54 | 1.47 | 1.7x |
+# | video iteration, `full` preset: 5 motion steps + 1 D step (s) | 14.4 | 6.1 | 2.4x |
+#
+# The image-GAN step is 190 GFLOP; in bf16 it ran at 146 GFLOP/s, 62 % of the best fp32 peak
+# of that run (236 GFLOP/s, a 3x3 conv) and 31 % of the bf16 one. Here is a quick measurement
+# on the generator above, sampling a batch of 16, with the largest pixel difference from fp32
+# (images are in [-1, 1]):
 
 # %%
 torch.manual_seed(seed)
