@@ -74,7 +74,8 @@ def fd_report(g: Generator, cfg: ImageGANConfig, domain: str, n: int = 2000) -> 
             "fraction_of_gap_closed": round((ceiling - trained) / (ceiling - floor), 4)}
 
 
-def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = 100_000) -> dict:
+def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = 100_000, note: str = "",
+               fd_images: int = 2000) -> dict:
     run, t0 = Path(run), time.time()
     ckpt = load_checkpoint(run / "checkpoint.pt", IMAGE_FORMAT)
     cfg = from_dict(ImageGANConfig, ckpt["config"])
@@ -88,23 +89,24 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
     provenance = {
         "what": f"StyleGAN2 image generator (EMA weights) trained on toy-world {domain} images, {cfg.size}x{cfg.size}",
         "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {cfg.steps} "
-                   f"--threads 1 --out {run} --resume  (then: python -m mocohd.train.ship image --domain {domain} --run {run})",
-        "seed": cfg.seed, "steps": summary["steps"], "config": summary["config"],
+                   f"--ema-kimg {cfg.ema_kimg:g} --ckpt-every {cfg.ckpt_every} --threads 1 --out {run} --resume "
+                   f"(then: python -m mocohd.train.ship image --domain {domain} --run {run})",
+        "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, "
                            f"size={cfg.size}, seed={cfg.seed + 12345})"},
         "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (gen_path, pca_path)},
         "pca": {"samples": pca_samples, "top10_var_ratio": round(float(pca["var_ratio"][:10].sum()), 4)},
-        "fd_toy": fd_report(g, cfg, domain),
+        "fd_toy": fd_report(g, cfg, domain, fd_images),
         "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
-        "ship_seconds": None,
+        "ship_seconds": None, "note": note,
     }
     provenance["ship_seconds"] = round(time.time() - t0, 1)
     (out_dir / f"{name}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
 
 
-def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED) -> dict:
+def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "") -> dict:
     from .video_gan import FORMAT as VIDEO_FORMAT
     from .video_gan import export_motion
 
@@ -117,14 +119,15 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED) -> dict:
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
         "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
-                   f"{cfg['image_generator']} --steps {cfg['steps']} --threads 1 --out {run} --resume "
+                   f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1 "
+                   f"--out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run})",
-        "seed": cfg["seed"], "steps": summary["steps"], "config": summary["config"],
+        "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
                            f"frames={cfg['frames']}, seed={cfg['seed'] + 777})"},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
-        "torch": torch.__version__, "python": platform.python_version(),
+        "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
     (out_dir / f"{domain}_motion.json").write_text(json.dumps(provenance, indent=2))
     return provenance
@@ -136,9 +139,10 @@ def main(argv=None) -> None:
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
     p.add_argument("--run", required=True, type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
+    p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
     args = p.parse_args(argv)
     ship = ship_image if args.kind == "image" else ship_video
-    print(json.dumps(ship(args.domain, args.run, args.out_dir), indent=2))
+    print(json.dumps(ship(args.domain, args.run, args.out_dir, note=args.note), indent=2))
 
 
 if __name__ == "__main__":

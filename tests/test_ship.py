@@ -1,0 +1,34 @@
+import json
+
+import torch
+
+from mocohd.config import image_preset
+from mocohd.pca import load_w_pca
+from mocohd.train.image_gan import ImageGANTrainer, load_generator
+from mocohd.train.ship import _run_summary, ship_image
+
+
+def test_ship_image_writes_generator_pca_and_honest_provenance(tmp_path):
+    cfg = image_preset("smoke", size=32, n_images=64, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=4,
+                       log_every=2, bf16=False, channels_last=False)
+    run = tmp_path / "run"
+    trainer = ImageGANTrainer(cfg, run)
+    trainer.fit(progress=False)
+    (run / "config.json").write_text(json.dumps({"steps": 4}))
+    prov = ship_image("faces", run, tmp_path / "out", pca_samples=400, fd_images=64, note="test")
+    assert prov["steps"] == 4 and prov["note"] == "test"
+    files = prov["files"]
+    assert set(files) == {"faces_32.pt", "faces_32.pca.pt"} and all(len(f["sha256"]) == 64 for f in files.values())
+    fd = prov["fd_toy"]
+    assert fd["real_vs_real_floor"] < fd["untrained_vs_real_ceiling"]
+    assert "not FID" in fd["metric"]
+    assert load_generator(tmp_path / "out" / "faces_32.pt").size == 32
+    assert load_w_pca(tmp_path / "out" / "faces_32.pca.pt")["comp"].shape == (16, 16)
+    assert json.loads((tmp_path / "out" / "faces_32.json").read_text())["steps"] == 4
+
+
+def test_wall_time_adds_up_resumed_sessions(tmp_path):
+    (tmp_path / "log.csv").write_text("step,seconds\n10,5.0\n20,11.0\n30,2.0\n40,4.5\n")
+    (tmp_path / "config.json").write_text("{}")
+    s = _run_summary(tmp_path)
+    assert s["sessions"] == 2 and s["wall_seconds"] == 15.5 and s["steps"] == 40
