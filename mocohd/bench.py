@@ -2,7 +2,8 @@
 
 One run measures, back to back so that the ratios are fair even on a noisy machine:
 
-1. peaks: a large matmul (fp32 and bf16) and a large 3x3 convolution, in GFLOP/s;
+1. peaks: a large matmul (fp32 and bf16) and a large 3x3 convolution, in GFLOP/s, and the
+   weight gradient of a 3x3 convolution at a small and a larger resolution (fp32 vs bf16);
 2. the image generator at the shipped configuration: images per second in fp32, bf16
    autocast, channels_last and both; the modulated convolution as a grouped conv (official,
    ``fused``) against scale-input / shared conv / scale-output (mocohd's default);
@@ -129,6 +130,15 @@ def conv_case(batch: int = 16, channels: int = 128, size: int = 32, bf16: bool =
     if bf16:
         x, w = x.bfloat16(), w.bfloat16()
     return (lambda: F.conv2d(x, w, padding=1)), 2 * 9 * channels**2 * size**2 * batch
+
+
+def weight_grad_case(batch: int = 16, channels: int = 128, size: int = 8, bf16: bool = False):
+    """The weight gradient of a 3x3 convolution (what a discriminator step computes for each
+    conv) and its FLOPs. Some CPU bf16 kernels are far slower here than in the forward pass."""
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    x = torch.randn(batch, channels, size, size, dtype=dtype)
+    w = torch.randn(channels, channels, 3, 3, dtype=dtype, requires_grad=True)
+    return (lambda: F.conv2d(x, w, padding=1).sum().backward()), 2 * 9 * channels**2 * size**2 * batch
 
 
 def measure_peaks(cases: dict, repeats: int = 5) -> dict:
@@ -300,6 +310,16 @@ def run(quick: bool = False, only: str | None = None, log=print) -> dict:
     results["peaks"] = measure_peaks(cases, reps)
     peak = {dtype: max(v for k, v in results["peaks"].items() if dtype in k) for dtype in ("fp32", "bf16")}
     results["peak"] = peak
+    log("conv weight gradients ...")
+    sizes = (4, 8) if quick else (8, 32)
+    grads = {(size, bf16): weight_grad_case(conv["batch"], conv["channels"], size, bf16)
+             for size in sizes for bf16 in (False, True)}
+    seconds = interleaved_seconds({k: fn for k, (fn, _) in grads.items()}, reps)
+    results["weight_grad"] = [
+        {"what": f"{conv['channels']} ch {size}x{size} batch {conv['batch']}", "fp32_ms": 1e3 * seconds[(size, False)],
+         "bf16_ms": 1e3 * seconds[(size, True)], "bf16_over_fp32": seconds[(size, True)] / seconds[(size, False)],
+         "fp32_gflop_per_s": grads[(size, False)][1] / seconds[(size, False)] / 1e9,
+         "bf16_gflop_per_s": grads[(size, True)][1] / seconds[(size, True)] / 1e9} for size in sizes]
     if only in (None, "image"):
         results.update(image_section(quick, reps, peak, log))
         results["rss_after_image_mib"] = peak_rss_mib()
@@ -383,7 +403,11 @@ def report(results: dict) -> str:
                            {"kernel": ("what", "{}"), "GFLOP/s": ("gflops", "{:.0f}")}), "",
             f"The best of each (fp32 {results['peak']['fp32']:.0f}, bf16 {results['peak']['bf16']:.0f} GFLOP/s) is the "
             "'peak' below. Modes compared in one table are timed in turn (a, b, a, b, ...), so a change in load "
-            "hits them alike."]
+            "hits them alike.", "", "Weight gradient of a 3x3 conv (a discriminator step computes one per conv):", "",
+            markdown_table(results["weight_grad"], {
+                "conv": ("what", "{}"), "fp32 (ms)": ("fp32_ms", "{:.1f}"), "bf16 (ms)": ("bf16_ms", "{:.1f}"),
+                "bf16 / fp32 time": ("bf16_over_fp32", "{:.2f}"), "fp32 GFLOP/s": ("fp32_gflop_per_s", "{:.0f}"),
+                "bf16 GFLOP/s": ("bf16_gflop_per_s", "{:.0f}")})]
     if "generator" in results:
         out += image_report(results)
     if "video_step" in results:
@@ -418,7 +442,16 @@ def image_report(results: dict) -> list[str]:
                 "mode": ("mode", "{}"), "step (s)": ("step_s", "{:.3f}"), "step + R1 (s)": ("step_r1_s", "{:.3f}"),
                 "amortised (s)": ("amortised_s", "{:.3f}"), "GFLOP": ("gflop", "{:.1f}"),
                 "GFLOP/s": ("gflop_per_s", "{:.0f}"), **PEAK_COLUMNS}),
-            *speedup_lines(results["image_step"], "amortised_s", group=lambda r: "image-GAN step (amortised)")]
+            *speedup_lines(results["image_step"], "amortised_s", group=lambda r: "image-GAN step (amortised)"),
+            *weight_grad_note(results.get("weight_grad", []))]
+
+
+def weight_grad_note(rows: list[dict]) -> list[str]:
+    slow = [r for r in rows if r["bf16_over_fp32"] > 2]
+    if not slow:
+        return []
+    return [f"- note: on this CPU a bf16 conv weight gradient takes {slow[0]['bf16_over_fp32']:.0f}x the fp32 time "
+            f"at {slow[0]['what']} (table above); the discriminator step pays it at every low resolution"]
 
 
 def speedup_lines(rows: list[dict], time_key: str, group) -> list[str]:

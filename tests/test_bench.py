@@ -43,6 +43,7 @@ def test_peaks_are_positive():
     cases = {"mm fp32": bench.matmul_case(64), "mm bf16": bench.matmul_case(64, bf16=True),
              "conv fp32": bench.conv_case(1, 8, 8), "conv bf16": bench.conv_case(1, 8, 8, bf16=True, channels_last=False)}
     assert cases["mm fp32"][1] == 2 * 64**3 and cases["conv fp32"][1] == 2 * 9 * 8**2 * 8**2
+    assert bench.weight_grad_case(1, 8, 8)[1] == 2 * 9 * 8**2 * 8**2
     peaks = bench.measure_peaks(cases, repeats=1)
     assert set(peaks) == set(cases) and all(v > 0 for v in peaks.values())
 
@@ -64,13 +65,14 @@ def test_generator_throughput_restores_memory_format():
 def test_quick_run_writes_markdown_and_json(tmp_path):
     results = bench.run(quick=True, log=lambda text: None)
     path = bench.write_report(results, tmp_path)
-    assert path.suffix == ".md" and "| matmul fp32" in path.read_text()
+    assert path.suffix == ".md" and "| matmul fp32" in path.read_text() and "Weight gradient" in path.read_text()
     saved = json.loads(path.with_suffix(".json").read_text())
     numbers = list(saved["peaks"].values())
     keys = ("gflop", "gflop_per_s", "of_fp32_peak", "of_bf16_peak")
     numbers += [r[k] for r in saved["image_step"] for k in ("step_s", "step_r1_s", "amortised_s", *keys)]
     numbers += [r[k] for r in saved["video_step"] for k in ("iteration_s", *keys)]
     numbers += [r["images_per_s"] for r in saved["generator"]] + [saved["peak_rss_mib"]]
+    numbers += [r[k] for r in saved["weight_grad"] for k in ("fp32_ms", "bf16_ms", "bf16_over_fp32")]
     assert all(math.isfinite(v) and v > 0 for v in numbers), numbers
     assert "UNTRAINED" in saved["video_generator_source"]
     assert {r["mode"] for r in saved["video_step"]} == {"fp32", "bf16 + channels_last"}
