@@ -32,3 +32,18 @@ def test_wall_time_adds_up_resumed_sessions(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     s = _run_summary(tmp_path)
     assert s["sessions"] == 2 and s["wall_seconds"] == 15.5 and s["steps"] == 40
+
+
+def test_bf16_quality_compares_both_renderings(tmp_path):
+    from mocohd.train.ship import bf16_quality
+
+    cfg = image_preset("smoke", size=64, n_images=16, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=1,
+                       bf16=False, channels_last=False)
+    trainer = ImageGANTrainer(cfg, tmp_path / "run")
+    trainer.fit(progress=False)
+    from mocohd.train.image_gan import export_generator
+
+    export_generator(tmp_path / "run" / "checkpoint.pt", tmp_path / "faces_64.pt")
+    out = bf16_quality("faces", n=64, out_dir=tmp_path)
+    assert out["fd_toy_fp32"] > 0 and out["fd_toy_bf16+channels_last"] > 0
+    assert 0 < out["mean_abs_diff"] < 0.1

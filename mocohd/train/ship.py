@@ -106,6 +106,31 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
     return provenance
 
 
+@torch.no_grad()
+def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
+    """FD_toy of a shipped generator rendered in fp32 and in bf16 autocast + channels_last,
+    with the same z and noise maps: does the faster mode change what the samples look like?"""
+    from ..data.toyworld import make_images
+    from ..metrics.toy_features import image_frechet_distance, load_toy_feature_net
+
+    net, g = load_toy_feature_net(), load_generator(out_dir / f"{domain}_64.pt")
+    real = make_images(domain, n, size=g.size, seed=50_001).video[:, 0]
+    images = {}
+    for mode, fast in (("fp32", False), ("bf16+channels_last", True)):
+        g.memory_format = torch.channels_last if fast else torch.contiguous_format
+        gen, parts = torch.Generator().manual_seed(7), []
+        for start in range(0, n, 100):
+            b = min(100, n - start)
+            z, noise = torch.randn(b, g.style_dim, generator=gen), g.make_noise(b, gen)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast):
+                parts.append(g.synthesize(g.get_latent(z), noise=noise).float().clamp(-1, 1))
+        images[mode] = torch.cat(parts)
+    diff = (images["fp32"] - images["bf16+channels_last"]).abs()
+    return {"domain": domain, "n_images": n, **{f"fd_toy_{m}": round(image_frechet_distance(x, real, net), 3)
+                                                  for m, x in images.items()},
+            "mean_abs_diff": round(diff.mean().item(), 4), "max_abs_diff": round(diff.max().item(), 3)}
+
+
 def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "") -> dict:
     from .video_gan import FORMAT as VIDEO_FORMAT
     from .video_gan import export_motion
@@ -135,12 +160,17 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "") 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["image", "video"])
+    p.add_argument("kind", choices=["image", "video", "bf16-quality"])
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
-    p.add_argument("--run", required=True, type=Path, help="the training run folder (holds checkpoint.pt)")
+    p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
     args = p.parse_args(argv)
+    if args.kind == "bf16-quality":
+        print(json.dumps(bf16_quality(args.domain, out_dir=args.out_dir), indent=2))
+        return
+    if args.run is None:
+        p.error(f"{args.kind} needs --run: the training run folder")
     ship = ship_image if args.kind == "image" else ship_video
     print(json.dumps(ship(args.domain, args.run, args.out_dir, note=args.note), indent=2))
 
