@@ -36,17 +36,20 @@
 # 5. compare the paper's configuration with the CPU one, and what bf16 and channels_last buy.
 #
 # **What it costs** (2-core laptop CPU): `mode = "smoke"` trains a tiny 32x32 generator for
-# 30 steps and takes under a minute (40 s measured on a busy machine). `mode = "full"` trains
+# 30 steps and takes under a minute (30-40 s measured on a busy machine). `mode = "full"` trains
 # the shipped 64x64 configuration for 1,200 steps on toy faces (the recipe of the shipped
-# checkpoints): about 15 minutes on a quiet machine (0.7 s per step), up to twice that on a
-# busy one, almost all of it training; `make bench` measures a step on yours. Both modes use
-# the shipped checkpoints in `data/checkpoints/` for sections 9 to 14.
+# checkpoints), which is almost all of its time: on the development machine (busy, no AMX)
+# `make bench` timed a step at 2.0 s in fp32 and 4.3 s with bf16 (section 15 says why), so
+# about 40 minutes with `bf16 = False` and 85 with the preset's bf16; on an Intel CPU with AMX,
+# bf16 steps took 0.7 s (15 minutes). Both modes use the shipped checkpoints in
+# `data/checkpoints/` for sections 9 to 14.
 
 # %% tags=["parameters"]
 mode = "smoke"  # "smoke": quick check of every cell (what the tests run); "full": a real training run
 seed = 0  # the same seed gives the same samples and numbers
 domain = "faces"  # toy-world domain trained in section 8: faces, animals, sky, actions
 steps = None  # image-GAN training steps; None: 30 (smoke) or 1200 (full)
+bf16 = None  # bf16 autocast for the training run; None: the preset's (on); False: fp32, faster on CPUs without AMX
 checkpoint = "data/checkpoints/faces_64.pt"  # the generator explored in sections 10-14 (mocohd image-GAN checkpoint)
 pca_path = None  # its PCA of W (*.pca.pt); None: the file beside the checkpoint, else fitted here
 gallery = {  # one generator per toy domain, shown side by side in section 9
@@ -68,9 +71,12 @@ if not isinstance(gallery, dict) or not gallery:
 p = params.validate(mode, seed, out_dir, checkpoint=checkpoint, pca_path=pca_path,
                     **{f"gallery[{name!r}]": path for name, path in gallery.items()})
 gallery = {name: p[f"gallery[{name!r}]"] for name in gallery}
+if bf16 not in (None, True, False):
+    raise ValueError(f"bf16 must be None (the preset's setting), True or False, got {bf16!r}")
 steps = steps or params.by_mode(mode, 30, 1200)
 preset = params.by_mode(mode, "smoke", "full")
-print(f"mode={mode}: training {steps} steps of the {preset!r} image preset on toy {domain}")
+print(f"mode={mode}: training {steps} steps of the {preset!r} image preset on toy {domain}"
+      + ("" if bf16 is None else f", bf16={bf16}"))
 
 # %%
 import json
@@ -228,9 +234,9 @@ for factor in (0.5, 1.0, 4.0):
 
 # %% [markdown]
 # Which form is faster depends on the machine. `make bench` times both (forward + backward):
-# on the 2-core development machine they took the same time at the shipped widths (64 and 128
-# channels), and the grouped form took 1.6 times as long at the paper's 512 channels. So mocohd
-# defaults to the scaled form; `Generator(..., fused_modconv=True)` switches.
+# on the 2-core development machine the two were within 20 % of each other at the shipped
+# widths (64 and 128 channels), and the grouped form took 1.6 times as long at the paper's 512
+# channels. So mocohd defaults to the scaled form; `Generator(..., fused_modconv=True)` switches.
 #
 # ## 4. Noise, styled convolutions, to-RGB and the constant input
 #
@@ -381,7 +387,8 @@ for name, f in (("diverse batch", feats), ("collapsed batch", collapsed)):
 # %%
 # ema_kimg=1 as for the shipped checkpoints: the default 10k-image EMA half-life (625 steps)
 # lags too far behind a run of 1,200 steps
-train_cfg = image_preset(preset, data=f"toy:{domain}", seed=seed, steps=steps, ema_kimg=1.0)
+train_cfg = image_preset(preset, data=f"toy:{domain}", seed=seed, steps=steps, ema_kimg=1.0,
+                         **({} if bf16 is None else {"bf16": bf16}))
 run_dir = p["out_dir"] / "image_gan"
 shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run every time the notebook runs
 trainer = ImageGANTrainer(train_cfg, run_dir)
@@ -644,23 +651,33 @@ display(Markdown("\n".join(["| " + " | ".join(r) + " |" for r in [header, ["---"
 # toy data are plentiful (20,000 drawn images), so DiffAugment, which the authors used for the
 # small real datasets, is an option (`augment=True`) rather than the default.
 #
-# **Speed options.** This CPU has bf16 instructions (`avx512_bf16`; Intel's AMX too on some
-# machines), so bf16 autocast and the channels_last memory layout are on in the CPU presets.
-# `make bench` (`python -m mocohd.bench`) measures them, with the FLOP/s reached against matmul
-# and convolution peaks measured in the same run. One run on the 2-core development machine
-# (AMD EPYC with avx512_bf16, shared with two training jobs at the time, so the absolute times
-# are inflated, the ratios less so):
+# **Speed options.** bf16 autocast and the channels_last memory layout are on in the CPU
+# presets. `make bench` (`python -m mocohd.bench`) measures what they do, with the FLOP/s
+# reached against matmul and convolution peaks measured in the same run. The last run on the
+# 2-core development machine (AMD EPYC with `avx512_bf16` but no AMX; two video trainings were
+# running beside it, so absolute times are inflated, ratios less so, since the modes are timed
+# in turn):
 #
-# | bf16 + channels_last vs fp32 | fp32 | bf16 + channels_last | speed-up |
+# | measured by `make bench` | fp32 | bf16 + channels_last | bf16 + channels_last vs fp32 |
 # |---|---|---|---|
-# | sampling 64 px, batch 16 (images/s) | 79 | 174 | 2.2x |
-# | image-GAN step, batch 16, R1 amortised (s) | 2.54 | 1.47 | 1.7x |
-# | video iteration, `full` preset: 5 motion steps + 1 D step (s) | 14.4 | 6.1 | 2.4x |
+# | sampling 64 px, batch 16 (images/s) | 92 | 204 | 2.2x faster |
+# | image-GAN step, batch 16, R1 amortised (s) | 1.97 | 4.28 | 2.2x **slower** |
+# | video iteration, `full` preset: 5 motion steps + 1 D step (s) | 13.3 | 6.1 | 2.2x faster |
+# | weight gradient of a 3x3 conv, 128 ch, 8x8, batch 16 (ms) | 3.4 | 128 | 38x slower |
 #
-# The image-GAN step is 190 GFLOP; in bf16 it ran at 146 GFLOP/s, 62 % of the best fp32 peak
-# of that run (236 GFLOP/s, a 3x3 conv) and 31 % of the bf16 one. Here is a quick measurement
-# on the generator above, sampling a batch of 16, with the largest pixel difference from fp32
-# (images are in [-1, 1]):
+# The last row explains the second: on this CPU, oneDNN's bf16 kernel for the *weight
+# gradient* of a convolution at small resolutions is pathologically slow, and an image-GAN step
+# computes one for every conv of both networks. Sampling needs no gradients, and the
+# video training computes weight gradients only for its discriminators, which run in fp32 (the
+# image generator is frozen), so there bf16 wins. On an Intel CPU with AMX, measurements made
+# while planning this series found bf16 + channels_last 2.6x faster for the image-GAN step
+# too: measure on your machine, and pass `bf16 = False` to this notebook where fp32 is
+# faster. In FLOPs: the
+# image-GAN step is 190 GFLOP (101 GFLOP/s in fp32, 45 % of the fp32 peak of 226 GFLOP/s, a
+# 3x3 conv); the full video iteration 1,068 GFLOP (174 GFLOP/s with bf16, 38 % of the bf16 peak).
+#
+# Here is a quick measurement on the generator above, sampling a batch of 16, with the largest
+# pixel difference from fp32 (images are in [-1, 1]):
 
 # %%
 torch.manual_seed(seed)
