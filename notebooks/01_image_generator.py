@@ -40,7 +40,7 @@
 # the shipped 64x64 configuration for 1,200 steps on toy faces (the recipe of the shipped
 # checkpoints), which is almost all of its time: on the development machine (busy, no AMX)
 # `make bench` timed a step at 2.0 s in fp32 and 4.3 s with bf16 (section 15 says why), so
-# about 40 minutes with `bf16 = False` and 85 with the preset's bf16; on an Intel CPU with AMX,
+# about 40 minutes in the preset's fp32 and 85 with `bf16 = True`; on an Intel CPU with AMX,
 # bf16 steps took 0.7 s (15 minutes). Both modes use the shipped checkpoints in
 # `data/checkpoints/` for sections 9 to 14.
 
@@ -49,7 +49,7 @@ mode = "smoke"  # "smoke": quick check of every cell (what the tests run); "full
 seed = 0  # the same seed gives the same samples and numbers
 domain = "faces"  # toy-world domain trained in section 8: faces, animals, sky, actions
 steps = None  # image-GAN training steps; None: 30 (smoke) or 1200 (full)
-bf16 = None  # bf16 autocast for the training run; None: the preset's (on); False: fp32, faster on CPUs without AMX
+bf16 = None  # bf16 autocast for the training run; None: the preset's (fp32); True: faster on CPUs with AMX
 checkpoint = "data/checkpoints/faces_64.pt"  # the generator explored in sections 10-14 (mocohd image-GAN checkpoint)
 pca_path = None  # its PCA of W (*.pca.pt); None: the file beside the checkpoint, else fitted here
 gallery = {  # one generator per toy domain, shown side by side in section 9
@@ -651,8 +651,9 @@ display(Markdown("\n".join(["| " + " | ".join(r) + " |" for r in [header, ["---"
 # toy data are plentiful (20,000 drawn images), so DiffAugment, which the authors used for the
 # small real datasets, is an option (`augment=True`) rather than the default.
 #
-# **Speed options.** bf16 autocast and the channels_last memory layout are on in the CPU
-# presets. `make bench` (`python -m mocohd.bench`) measures what they do, with the FLOP/s
+# **Speed options.** channels_last is on in the CPU presets; bf16 autocast is on for sampling
+# and video training, and off for image-GAN training since this bench (the shipped checkpoints
+# were still trained with it, as their JSON files say). `make bench` (`python -m mocohd.bench`) measures what they do, with the FLOP/s
 # reached against matmul and convolution peaks measured in the same run. The last run on the
 # 2-core development machine (AMD EPYC with `avx512_bf16` but no AMX; two video trainings were
 # running beside it, so absolute times are inflated, ratios less so, since the modes are timed

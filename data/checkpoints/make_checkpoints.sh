@@ -16,7 +16,8 @@ export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
 # 2. One image generator per toy domain, two at a time (one thread each), then PCA + FD_toy + provenance.
 image() {
-  $PY -m mocohd.train image --preset full --data "toy:$1" --steps "$STEPS" --ema-kimg 1 --ckpt-every 100 \
+  # --bf16 true: the setting the shipped generators were trained with (the preset now defaults to fp32)
+  $PY -m mocohd.train image --preset full --data "toy:$1" --steps "$STEPS" --ema-kimg 1 --bf16 true --ckpt-every 100 \
       --threads 1 --out "$RUNS/image_$1" --resume
   $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1"
 }
