@@ -9,7 +9,6 @@ the lazy regularisation. Checkpoints are atomic and a resumed run continues exac
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import math
 import time
@@ -23,6 +22,7 @@ from tqdm.auto import tqdm
 from ..config import ImageGANConfig, from_dict, to_dict
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
+from .log import append_csv
 from .checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .diffaugment import diff_augment
 
@@ -204,7 +204,7 @@ class ImageGANTrainer:
             if self.step % cfg.log_every == 0 or self.step == total:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
                 history.append(row)
-                _append_csv(log_path, row)
+                append_csv(log_path, row, LOG_FIELDS)
                 bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
             if self.step % cfg.sample_every == 0 or self.step == total:
                 self.save_samples()
@@ -216,14 +216,6 @@ class ImageGANTrainer:
 
 LOG_FIELDS = ["step", "seconds", "d_loss", "g_loss", "r1", "path_length"]
 
-
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=LOG_FIELDS, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow(row)
 
 
 def load_generator(path: str | Path, ema: bool = True) -> Generator:

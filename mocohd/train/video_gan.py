@@ -24,7 +24,6 @@ same numbers as one process on the whole batch.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import time
@@ -46,6 +45,7 @@ from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hin
 from ..motion import build_motion, motion_preset, mutual_information_loss
 from ..pca import load_w_pca
 from ..video_generator import VideoGenerator
+from .log import append_csv
 from .checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 FORMAT = "mocohd.video_gan"
@@ -389,7 +389,7 @@ class VideoGANTrainer:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
                 history.append(row)
                 if self.rank == 0:
-                    _append_csv(self.out / "log.csv", row)
+                    append_csv(self.out / "log.csv", row, LOG_FIELDS)
                     if writer:
                         for k, v in logs.items():
                             writer.add_scalar(k, v, self.step)
@@ -404,14 +404,6 @@ class VideoGANTrainer:
 
 LOG_FIELDS = ["step", "seconds", "g_total", "g_3d", "g_2d", "mi", "match", "d_3d", "gp", "d_2d", "contrastive"]
 
-
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=LOG_FIELDS, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow(row)
 
 
 def _tensorboard(out: Path):
