@@ -296,6 +296,19 @@ def find_generator(folder: Path, quick: bool) -> tuple[Path, Path, str]:
     return path, pca, f"UNTRAINED generator of the {'smoke' if quick else 'shipped'} config ({why})"
 
 
+def toy_world_rate(n: int) -> dict:
+    """Seconds to draw 1,000 clips of 16 frames at 64x64, per domain (from ``n`` clips)."""
+    from .data.toyworld import DOMAINS, make_clips
+
+    make_clips("faces", 4, frames=16, size=64)  # warm-up
+    rate = {}
+    for domain in DOMAINS:
+        start = time.perf_counter()
+        make_clips(domain, n, frames=16, size=64)
+        rate[domain] = (time.perf_counter() - start) * 1000 / n
+    return rate
+
+
 def run(quick: bool = False, only: str | None = None, log=print) -> dict:
     """All measurements; ``quick`` uses tiny sizes and one repeat (for the tests)."""
     reps = 1 if quick else 5
@@ -320,6 +333,8 @@ def run(quick: bool = False, only: str | None = None, log=print) -> dict:
          "bf16_ms": 1e3 * seconds[(size, True)], "bf16_over_fp32": seconds[(size, True)] / seconds[(size, False)],
          "fp32_gflop_per_s": grads[(size, False)][1] / seconds[(size, False)] / 1e9,
          "bf16_gflop_per_s": grads[(size, True)][1] / seconds[(size, True)] / 1e9} for size in sizes]
+    log("toy world ...")
+    results["toy_world"] = toy_world_rate(16 if quick else 256)
     if only in (None, "image"):
         results.update(image_section(quick, reps, peak, log))
         results["rss_after_image_mib"] = peak_rss_mib()
@@ -397,7 +412,9 @@ def report(results: dict) -> str:
            f"- CPU: {m['cpu']} ({m['cpu_flags']}); torch {m['torch']}, {m['threads']} threads",
            f"- load average (1/5/15 min) before: {load(m['load_before'])}, after: {load(m['load_after'])}"
            " (a load above the thread count means other work shared the cores: all times are inflated)",
-           f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB", "", "## Peaks (GFLOP/s)", ""]
+           f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB",
+           "- toy world, seconds for 1,000 clips of 16 frames at 64x64: "
+           + ", ".join(f"{d} {v:.1f}" for d, v in results["toy_world"].items()), "", "## Peaks (GFLOP/s)", ""]
     peaks = results["peaks"]
     out += [markdown_table([{"what": k, "gflops": v} for k, v in peaks.items()],
                            {"kernel": ("what", "{}"), "GFLOP/s": ("gflops", "{:.0f}")}), "",

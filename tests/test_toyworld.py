@@ -1,6 +1,5 @@
 """The toy world: shapes, ranges, determinism, factors that match what is drawn, bad input."""
 
-import time
 
 import pytest
 import torch
@@ -130,13 +129,3 @@ def test_datasets(tmp_path):
     assert set(item) == {"video", "identity", "motion", "label"} and item["video"].shape == (4, 3, S, S)
     images = ToyImageDataset("animals", n=3, size=S, cache_dir=None)
     assert len(images) == 3 and images[0].shape == (3, S, S)
-
-
-def test_throughput():
-    """The issue asks for 1,000 clips of 16 frames at 64x64 in under a minute on 2 cores. Here
-    128 clips are timed and scaled up, with 3x headroom for a machine shared with other jobs."""
-    make_clips("faces", 8, frames=16, size=64)  # warm up
-    start = time.perf_counter()
-    make_clips("faces", 128, frames=16, size=64)
-    per_thousand = (time.perf_counter() - start) * 1000 / 128
-    assert per_thousand < 180, f"1,000 face clips would take {per_thousand:.0f} s"
