@@ -16,10 +16,7 @@ from pathlib import Path
 import torch
 
 from .image_generator import Generator
-
-
-def _strip_prefix(sd: dict) -> dict:
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+from .state_dicts import mismatch_lines, shapes_of, strip_prefix
 
 
 def infer_generator_kwargs(sd: dict) -> dict:
@@ -40,16 +37,9 @@ def infer_generator_kwargs(sd: dict) -> dict:
 
 def check_state_dict(model: torch.nn.Module, sd: dict, what: str = "checkpoint") -> None:
     """Raise ONE error listing every missing, unexpected and mis-shaped key."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(sd))
-    unexpected = sorted(set(sd) - set(own))
-    shapes = sorted(f"{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
-                    for k in set(own) & set(sd) if tuple(sd[k].shape) != tuple(own[k].shape))
-    if missing or unexpected or shapes:
-        lines = [f"{what} does not match {type(model).__name__}:"]
-        for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("mis-shaped keys", shapes)):
-            if items:
-                lines.append(f"  {title} ({len(items)}): " + ", ".join(items))
+    problems = mismatch_lines(shapes_of(model), sd)
+    if problems:
+        lines = [f"{what} does not match {type(model).__name__}:", *problems]
         lines.append("  check the architecture arguments (size, style_dim, n_mlp, channel_multiplier) "
                      "or that the file holds a rosinality-format 'g_ema'")
         raise ValueError("\n".join(lines))
@@ -67,7 +57,7 @@ def load_rosinality_generator(source: str | Path | dict, **overrides) -> Generat
     sd = source.get("g_ema", source) if isinstance(source, dict) else source
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ValueError("expected a rosinality checkpoint dict with a 'g_ema' state dict of tensors")
-    sd = _strip_prefix(sd)
+    sd = strip_prefix(sd)
     kwargs = {**infer_generator_kwargs(sd), **overrides}
     g = Generator(**kwargs)
     check_state_dict(g, sd, "rosinality g_ema")

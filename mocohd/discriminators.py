@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from mocohd.losses import contrastive_loss
+from mocohd.state_dicts import mismatch_lines, shapes_of, strip_prefix
 
 # --------------------------------------------------------------------------------------
 # Sizes
@@ -415,12 +416,6 @@ class StateDictMismatch(ValueError):
     """A state dict does not fit a module; the message lists every problem at once."""
 
 
-def _strip_prefix(state_dict: dict, prefix: str) -> dict:
-    if state_dict and all(k.startswith(prefix) for k in state_dict):
-        return {k[len(prefix):]: v for k, v in state_dict.items()}
-    return dict(state_dict)
-
-
 def load_official_state_dict(module: nn.Module, state_dict: dict) -> nn.Module:
     """Load an official MoCoGAN-HD discriminator state dict into ``module``.
 
@@ -430,20 +425,14 @@ def load_official_state_dict(module: nn.Module, state_dict: dict) -> nn.Module:
     :class:`MultiscalePatchDiscriminator`. Raises :class:`StateDictMismatch` listing all
     missing, unexpected and mis-shaped keys, and loads nothing in that case.
     """
-    sd = _strip_prefix(state_dict, "module.")
-    own = module.state_dict()
+    sd = strip_prefix(state_dict, "module.")
+    own = shapes_of(module)
     if not any(k.startswith("netD.") for k in own):
-        sd = _strip_prefix(sd, "netD.")
-    missing = sorted(set(own) - set(sd))
-    unexpected = sorted(set(sd) - set(own))
-    misshaped = sorted(f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
-                       for k in set(own) & set(sd) if tuple(sd[k].shape) != tuple(own[k].shape))
-    if missing or unexpected or misshaped:
-        lines = [f"the state dict does not fit {type(module).__name__} "
-                 "(check the preset/config it was trained with: size, ndf, d_ch, proj_dim, q_len, cross_domain):"]
-        for title, keys in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped)):
-            if keys:
-                lines.append(f"  {title} ({len(keys)}): " + ", ".join(keys))
-        raise StateDictMismatch("\n".join(lines))
+        sd = strip_prefix(sd, "netD.")
+    problems = mismatch_lines(own, sd)
+    if problems:
+        raise StateDictMismatch("\n".join([f"the state dict does not fit {type(module).__name__} (check the "
+                                           "preset/config it was trained with: size, ndf, d_ch, proj_dim, q_len, "
+                                           "cross_domain):", *problems]))
     module.load_state_dict(sd, strict=True)
     return module

@@ -36,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import preset
+from .state_dicts import mismatch_lines, shapes_of, strip_prefix
 
 
 # --------------------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def _read_state_dict(state_dict_or_path) -> dict:
         state = state_dict_or_path
     if not isinstance(state, dict):
         raise ValueError(f"expected a state dict (name -> tensor), got {type(state).__name__}")
-    return {k[len(OFFICIAL_PREFIX):] if k.startswith(OFFICIAL_PREFIX) else k: v for k, v in state.items()}
+    return strip_prefix(state, OFFICIAL_PREFIX)
 
 
 def _infer_sizes(state: dict, w_dim: int) -> tuple[int, int]:
@@ -363,17 +364,11 @@ def load_official_motion(state_dict_or_path, pca, w_residual: float = 0.2) -> Mo
     w_dim = comp.shape[1] if comp.dim() == 2 else 512
     h_dim, n_pca = _infer_sizes(state, w_dim)
     model = MotionGenerator(w_dim, h_dim, n_pca, w_residual)
-    expected = {k: v.shape for k, v in model.state_dict().items() if k not in ("pca_comp", "pca_stdev")}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected) - {"pca_comp", "pca_stdev"})
-    misshaped = [f"{k}: file {tuple(state[k].shape)}, expected {tuple(shape)}"
-                 for k, shape in expected.items() if k in state and tuple(state[k].shape) != tuple(shape)]
-    if missing or unexpected or misshaped:
+    expected = {k: v for k, v in shapes_of(model).items() if k not in ("pca_comp", "pca_stdev")}
+    problems = mismatch_lines(expected, {k: v for k, v in state.items() if k not in ("pca_comp", "pca_stdev")})
+    if problems:
         lines = [f"not an official MoCoGAN-HD motion state dict for w_dim={w_dim} (from the PCA), "
-                 f"h_dim={h_dim}, n_pca={n_pca}:"]
-        lines += [f"  missing: {', '.join(missing)}"] if missing else []
-        lines += [f"  unexpected: {', '.join(unexpected)}"] if unexpected else []
-        lines += [f"  mis-shaped: {m}" for m in misshaped]
+                 f"h_dim={h_dim}, n_pca={n_pca}:", *problems]
         lines.append("expected keys enc_cell.*, cell.* (LSTMCell weight_ih/weight_hh/bias_ih/bias_hh), w, b, "
                      "fc1.*, fc2.*; pass the modelR_epoch_*.pth file (not modelD_*) with the PCA of the same "
                      "image generator")

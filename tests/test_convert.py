@@ -48,7 +48,7 @@ def test_mismatch_lists_every_problem_in_one_error(tmp_path):
         load_rosinality_generator(path)
     text = str(err.value)
     assert "conv1.noise.weight" in text and "extra.weight" in text and "to_rgb1.bias" in text
-    assert "missing keys (1)" in text and "unexpected keys (1)" in text and "mis-shaped keys (1)" in text
+    assert "missing (1)" in text and "unexpected (1)" in text and "mis-shaped (1)" in text
 
 
 def test_missing_file_and_wrong_content(tmp_path):

@@ -335,5 +335,5 @@ def test_a_bad_checkpoint_gives_one_error_listing_every_problem():
     msg = str(err.value)
     assert "missing (1): scale0_layer1.0.bias" in msg
     assert "unexpected (1): scale0_layer9.0.weight" in msg
-    assert "mis-shaped (1): scale1_layer0.0.weight: checkpoint (16, 3, 4, 4) vs model (16, 6, 4, 4)" in msg
+    assert "mis-shaped (1): scale1_layer0.0.weight: file (16, 3, 4, 4) vs model (16, 6, 4, 4)" in msg
     assert all(torch.equal(before[k], v) for k, v in d.state_dict().items())  # nothing loaded
