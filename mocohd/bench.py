@@ -44,6 +44,7 @@ from .config import ImageGANConfig, image_preset, to_dict, video_preset
 from .image_generator import Generator
 from .layers import ModulatedConv2d
 from .params import repo_root, shipped_checkpoint
+from .pca import pca_path_for
 
 SHIPPED_GENERATOR = "faces_64.pt"
 
@@ -287,7 +288,7 @@ def machine_info() -> dict:
 def find_generator(folder: Path, quick: bool) -> tuple[Path, Path, str]:
     """The shipped faces generator and PCA, else an untrained one of the shipped config."""
     shipped = shipped_checkpoint(SHIPPED_GENERATOR)
-    pca = shipped.with_name(shipped.name.removesuffix(".pt") + ".pca.pt")
+    pca = pca_path_for(shipped)
     if not quick and shipped.is_file() and pca.is_file():
         return shipped, pca, f"shipped {shipped.relative_to(repo_root())}"
     cfg = image_preset("smoke") if quick else image_preset("full")

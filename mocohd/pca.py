@@ -53,6 +53,12 @@ def fit_w_pca(generator, n_samples: int = 100_000, batch: int = 4000, n_componen
     }
 
 
+def pca_path_for(generator_path: str | Path) -> Path:
+    """Where the PCA of a generator file lives: ``faces_64.pt`` -> ``faces_64.pca.pt`` beside it."""
+    p = Path(generator_path)
+    return p.with_name(p.name.removesuffix(".pt") + ".pca.pt")
+
+
 def save_w_pca(stats: dict, path: str | Path, provenance: dict | None = None) -> Path:
     return save_checkpoint(path, {"format": FORMAT, "version": 1, "stats": stats, "provenance": provenance or {}})
 

@@ -95,7 +95,7 @@ from mocohd.image_generator import Discriminator, Generator, MappingNetwork
 from mocohd.kernels import fused_leaky_relu, make_blur_kernel, upfirdn2d
 from mocohd.layers import (ConstantInput, EqualLinear, ModulatedConv2d, NoiseInjection, PixelNorm, StyledConv,
                            ToRGB, Upsample)
-from mocohd.pca import fit_w_pca, load_w_pca
+from mocohd.pca import fit_w_pca, load_w_pca, pca_path_for
 from mocohd.train.image_gan import ImageGANTrainer, load_generator
 from mocohd.viz import image_grid, plot_losses, read_loss_csv, show_images, show_videos, slider_explorer
 
@@ -573,7 +573,7 @@ show_videos(torch.stack(videos), titles=[f"pair {i // 2}: {'W' if i % 2 == 0 els
 # (`*_64.pca.pt`, 100,000 samples); without one we fit a smaller one here.
 
 # %%
-default_pca = p["checkpoint"].with_name(p["checkpoint"].name.removesuffix(".pt") + ".pca.pt")
+default_pca = pca_path_for(p["checkpoint"])
 if p["pca_path"] is not None:
     pca = load_w_pca(p["pca_path"])
 elif default_pca.exists():

@@ -37,15 +37,24 @@ def save_checkpoint(path: str | Path, payload: dict) -> Path:
 
 def load_checkpoint(path: str | Path, expected_format: str | None = None) -> dict:
     """Load a mocohd checkpoint, with errors that say what is wrong and how to fix it."""
+    return check_checkpoint(read_torch_file(path), path, expected_format)
+
+
+def read_torch_file(path: str | Path):
+    """``torch.load(path, weights_only=True)`` with errors that name the file and the fix."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}; check the path, or run `make checkpoints` "
                                 "to rebuild the shipped ones")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated file, not a torch file, pickled objects...
         raise ValueError(f"{path} is not a readable mocohd checkpoint ({type(exc).__name__}: {exc}); "
                          "it may be truncated or from another program: re-download or retrain it") from exc
+
+
+def check_checkpoint(ckpt, path: str | Path, expected_format: str | None = None) -> dict:
+    """Raise unless ``ckpt`` (read from ``path``) is a mocohd checkpoint of ``expected_format``."""
     if not isinstance(ckpt, dict) or "format" not in ckpt:
         raise ValueError(f"{path} has no 'format' key: it is not a mocohd checkpoint. For a rosinality "
                          "StyleGAN2 file use mocohd.convert.load_rosinality_generator")

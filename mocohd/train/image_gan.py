@@ -221,7 +221,11 @@ LOG_FIELDS = ["step", "seconds", "d_loss", "g_loss", "r1", "path_length"]
 def load_generator(path: str | Path, ema: bool = True) -> Generator:
     """A trained generator (the EMA copy by default) from a mocohd image-GAN checkpoint,
     in eval mode with gradients off, as MoCoGAN-HD uses it."""
-    ckpt = load_checkpoint(path, FORMAT)
+    return generator_from_checkpoint(load_checkpoint(path, FORMAT), ema)
+
+
+def generator_from_checkpoint(ckpt: dict, ema: bool = True) -> Generator:
+    """The frozen generator held by an already loaded image-GAN checkpoint dict."""
     cfg = from_dict(ImageGANConfig, ckpt["config"])
     g = Generator(**cfg.generator_kwargs())
     g.load_state_dict(ckpt["state_dicts"]["g_ema" if ema else "g"])

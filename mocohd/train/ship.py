@@ -20,7 +20,7 @@ import torch
 
 from ..config import ImageGANConfig, from_dict
 from ..image_generator import Generator
-from ..pca import fit_w_pca, save_w_pca
+from ..pca import fit_w_pca, pca_path_for, save_w_pca
 from .checkpoint import load_checkpoint, sha256
 from .image_gan import FORMAT as IMAGE_FORMAT
 from .image_gan import export_generator, load_generator
@@ -83,7 +83,7 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
     gen_path = export_generator(run / "checkpoint.pt", out_dir / f"{name}.pt")
     g = load_generator(gen_path)
     pca = fit_w_pca(g, n_samples=pca_samples, batch=4000, seed=cfg.seed)
-    pca_path = save_w_pca(pca, out_dir / f"{name}.pca.pt", {"samples": pca_samples, "batch": 4000,
+    pca_path = save_w_pca(pca, pca_path_for(gen_path), {"samples": pca_samples, "batch": 4000,
                                                              "method": "sklearn IncrementalPCA on mapped z ~ N(0, I)"})
     summary = _run_summary(run)
     provenance = {

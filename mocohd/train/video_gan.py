@@ -43,10 +43,12 @@ from ..discriminators import (DiscriminatorConfig, build_contrastive_discriminat
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
                       ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
-from ..pca import load_w_pca
+from ..params import resolve_path
+from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
 from .log import append_csv
-from .checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
+                         set_rng_state)
 
 FORMAT = "mocohd.video_gan"
 
@@ -58,21 +60,17 @@ FORMAT = "mocohd.video_gan"
 def load_image_generator(path: str | Path):
     """A frozen G_I from a mocohd image-GAN checkpoint or a rosinality ``.pt`` (``g_ema``)."""
     from ..convert import load_rosinality_generator
-    from .image_gan import load_generator
+    from .image_gan import FORMAT as IMAGE_FORMAT
+    from .image_gan import generator_from_checkpoint
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no image generator at {path}; use a shipped one (data/checkpoints/*_64.pt, "
                                 "made by `make checkpoints`) or a rosinality StyleGAN2 file")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = read_torch_file(path)  # read once, whichever format it holds
     if isinstance(ckpt, dict) and "format" in ckpt:
-        return load_generator(path)
+        return generator_from_checkpoint(check_checkpoint(ckpt, path, IMAGE_FORMAT))
     return load_rosinality_generator(ckpt)
-
-
-def default_pca_path(generator_path: str | Path) -> Path:
-    p = Path(generator_path)
-    return p.with_name(p.name.removesuffix(".pt") + ".pca.pt")
 
 
 def open_video_dataset(cfg: VideoGANConfig, size: int):
@@ -162,7 +160,7 @@ class VideoGANTrainer:
     def _build_models(self):
         cfg = self.cfg
         g_i = load_image_generator(cfg.image_generator)
-        pca = load_w_pca(cfg.pca or default_pca_path(cfg.image_generator))
+        pca = load_w_pca(cfg.pca or pca_path_for(cfg.image_generator))
         n_pca = min(motion_preset(cfg.motion).n_pca, pca["comp"].shape[0])  # a small W has fewer PCs
         self.motion_cfg = motion_preset(cfg.motion, w_dim=g_i.style_dim, n_pca=n_pca, n_frames=cfg.frames)
         self.motion = build_motion(self.motion_cfg, pca)
@@ -250,9 +248,6 @@ class VideoGANTrainer:
     def d2(self, x: torch.Tensor, **kw):
         return self.d_img(x, **kw)
 
-    def warp_batch(self, frames: torch.Tensor) -> torch.Tensor:
-        return warp(frames)
-
     # --- the two updates ------------------------------------------------------------------
     def g_update(self, real: torch.Tensor) -> dict:
         cfg = self.cfg
@@ -264,15 +259,15 @@ class VideoGANTrainer:
         logs = {"g_3d": g3.item()}
         if cfg.cross_domain:
             frame0, frame_k = video[:, 0], video[:, k]
-            out_k, proj_k = self.d2(self.warp_batch(frame_k))
-            _, proj_0 = self.d2(self.warp_batch(frame0))
+            out_k, proj_k = self.d2(warp(frame_k))
+            _, proj_0 = self.d2(warp(frame0))
             g2 = hinge_g_loss(out_k)
             match = feature_matching_loss(proj_k, proj_0)
             loss = g3 + g2 + cfg.w_match * match
             logs["match"] = match.item()
             with torch.no_grad():  # the queues hold momentum-D keys of generated frames
-                keys_0 = self.d2(self.warp_batch(frame0.detach()), ema=True, proj_only=True)
-                keys_k = self.d2(self.warp_batch(frame_k.detach()), ema=True, proj_only=True)
+                keys_0 = self.d2(warp(frame0.detach()), ema=True, proj_only=True)
+                keys_k = self.d2(warp(frame_k.detach()), ema=True, proj_only=True)
                 self.d_img.enqueue(F.normalize(keys_0, dim=1), F.normalize(keys_k, dim=1))
         else:
             g2 = ralsgan_g_loss(self.d2(image_pair_input(real, k)), self.d2(image_pair_input(video, k)))
@@ -319,10 +314,10 @@ class VideoGANTrainer:
     def _contrastive_d_loss(self, frame0: torch.Tensor, frame_k: torch.Tensor):
         """Cross-domain D: generated frame 0 plays "real", frame k "fake" (hinge); two more
         augmented views of each set feed the queue-based contrastive loss."""
-        out_r, _ = self.d2(self.warp_batch(frame0))
-        out_f, _ = self.d2(self.warp_batch(frame_k))
+        out_r, _ = self.d2(warp(frame0))
+        out_f, _ = self.d2(warp(frame_k))
         hinge = hinge_d_loss(out_r, out_f)
-        views = [self.d2(self.warp_batch(f), proj_only=True) for f in (frame0, frame0, frame_k, frame_k)]
+        views = [self.d2(warp(f), proj_only=True) for f in (frame0, frame0, frame_k, frame_k)]
         return hinge, self.d_img.contrastive_loss(*views)
 
     def train_step(self) -> dict:
@@ -418,8 +413,8 @@ def load_video_generator(path: str | Path) -> VideoGenerator:
     """The trained video generator (frozen G_I + motion generator) from a video-GAN checkpoint."""
     ckpt = load_checkpoint(path, FORMAT)
     cfg = from_dict(VideoGANConfig, ckpt["config"])
-    g_i = load_image_generator(_resolve(cfg.image_generator, path))
-    pca = load_w_pca(_resolve(cfg.pca, path) if cfg.pca else default_pca_path(_resolve(cfg.image_generator, path)))
+    g_i = load_image_generator(_resolve(cfg.image_generator))
+    pca = load_w_pca(_resolve(cfg.pca) if cfg.pca else pca_path_for(_resolve(cfg.image_generator)))
     from ..motion import MotionConfig
 
     motion = build_motion(from_dict(MotionConfig, ckpt["motion_config"]), pca)
@@ -427,13 +422,9 @@ def load_video_generator(path: str | Path) -> VideoGenerator:
     return VideoGenerator(g_i, motion.eval().requires_grad_(False))
 
 
-def _resolve(p: str, ckpt_path: str | Path) -> Path:
-    """Paths in configs are relative to the repository root (or absolute)."""
-    path = Path(p)
-    if path.is_absolute() or path.exists():
-        return path
-    root = Path(__file__).resolve().parents[2]
-    return root / path
+def _resolve(p: str) -> Path:
+    """A config path as given when it exists from here, else from the repository root."""
+    return Path(p) if Path(p).exists() else resolve_path(p)
 
 
 def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> Path:
