@@ -72,6 +72,24 @@ def test_no_mi_ablation_drops_the_term(tiny_generator, tmp_path):
     assert logs2["g_total"] == pytest.approx(logs2["g_3d"] + logs2["g_2d"] + logs2["mi"], rel=1e-5)
 
 
+def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
+    import json
+
+    from mocohd.train.ship import ship_video
+
+    run = tmp_path / "run"
+    cfg = small(tiny_generator, mi=False)
+    VideoGANTrainer(cfg, run).fit(progress=False)
+    (run / "config.json").write_text(json.dumps({"mi": False}))
+    prov = ship_video("faces", run, tmp_path / "out", note="ablation", name="faces_motion_nomi")
+    assert set(prov["files"]) == {"faces_motion_nomi.pt"} and prov["steps"] == 2
+    assert " --no-mi " in prov["command"] and "--name faces_motion_nomi" in prov["command"]
+    assert "--no-contrastive" not in prov["command"]
+    assert json.loads((tmp_path / "out" / "faces_motion_nomi.json").read_text())["note"] == "ablation"
+    assert load_video_generator(tmp_path / "out" / "faces_motion_nomi.pt")(torch.randn(1, 32), n_frames=3)[
+        "video"].shape == (1, 3, 3, 32, 32)
+
+
 def test_temporal_flip_switch(tiny_generator, tmp_path):
     x = torch.arange(4.0).view(1, 1, 4, 1, 1)
     on = VideoGANTrainer(small(tiny_generator), tmp_path / "on")

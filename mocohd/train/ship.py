@@ -131,22 +131,28 @@ def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
             "mean_abs_diff": round(diff.mean().item(), 4), "max_abs_diff": round(diff.max().item(), 3)}
 
 
-def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "") -> dict:
+def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "") -> dict:
+    """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``."""
     from .video_gan import FORMAT as VIDEO_FORMAT
     from .video_gan import export_motion
 
     run = Path(run)
     ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
-    path = export_motion(run / "checkpoint.pt", out_dir / f"{domain}_motion.pt")
+    stem = name or f"{domain}_motion"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
     cfg = ckpt["config"]
+    ablations = "".join(f" --no-{flag.replace('_', '-')}" for flag in ("mi", "contrastive", "temporal_flip")
+                        if not cfg.get(flag, True))
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
         "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
-                   f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1 "
-                   f"--out {run} --resume "
-                   f"(then: python -m mocohd.train.ship video --domain {domain} --run {run})",
+                   f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1"
+                   f"{ablations} --out {run} --resume "
+                   f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
+                   f"{f' --name {name}' if name else ''})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
@@ -154,7 +160,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "") 
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
-    (out_dir / f"{domain}_motion.json").write_text(json.dumps(provenance, indent=2))
+    (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
 
 
@@ -165,14 +171,17 @@ def main(argv=None) -> None:
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
+    p.add_argument("--name", default="", help="video only: file stem instead of DOMAIN_motion (e.g. for an ablation)")
     args = p.parse_args(argv)
     if args.kind == "bf16-quality":
         print(json.dumps(bf16_quality(args.domain, out_dir=args.out_dir), indent=2))
         return
     if args.run is None:
         p.error(f"{args.kind} needs --run: the training run folder")
-    ship = ship_image if args.kind == "image" else ship_video
-    print(json.dumps(ship(args.domain, args.run, args.out_dir, note=args.note), indent=2))
+    if args.kind == "image":
+        print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note), indent=2))
+    else:
+        print(json.dumps(ship_video(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
 
 
 if __name__ == "__main__":

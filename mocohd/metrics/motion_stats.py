@@ -1,0 +1,123 @@
+"""How much generated motion moves, how diverse it is, and whether content holds still.
+
+The toy world knows, for every real frame, which factors are identity (skin, hair, face
+shape, sky colour) and which are motion (eyes, mouth, head turn, cloud drift). The FD_toy
+feature network (``toy_features.py``) reads those factors off any frame, real or generated.
+That gives three honest numbers for a video generator, each next to the same number on real
+toy clips:
+
+* **motion spread**: the standard deviation over time, within a clip, of the motion factors
+  (averaged over factors and clips). 0 = frozen videos.
+* **identity drift**: the same for the identity factors. Should stay near the real clips'
+  (small, nonzero) value: content must not change while things move.
+* **noise diversity**: for one z (one content), several draws of the motion noise e_t; the
+  standard deviation *across draws* of the motion factors, frame by frame (frames 1..T-1,
+  rendered without StyleGAN noise maps so that only e_t differs). 0 = the LSTM ignores its
+  noise and every video of a face does the same thing: the collapse the paper's
+  mutual-information loss is meant to prevent.
+
+``noise_spread`` (``mocohd.motion``) is the last one measured in W instead of in frames.
+
+Command line (the MI ablation, issue 4):
+``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from ..data.toyworld import make_clips
+from ..motion import noise_spread
+from .toy_features import ToyFeatureNet, load_toy_feature_net, video_factors
+
+
+def is_motion_factor(names: list[str]) -> torch.Tensor:
+    """(F,) bool: which factor names are motion factors (``motion:...``)."""
+    return torch.tensor([n.startswith("motion:") for n in names])
+
+
+def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
+    """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float}}:
+    the std over time within a clip, averaged over clips (and over factors of each kind)."""
+    if factors.dim() != 3 or factors.shape[2] != len(names):
+        raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
+    per = factors.std(dim=1).mean(0)  # (F,)
+    motion = is_motion_factor(names)
+    return {"motion": per[motion].mean().item(), "identity": per[~motion].mean().item(),
+            "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())}}
+
+
+@torch.no_grad()
+def noise_diversity(video_generator, domain: str, n_content: int = 4, n_noise: int = 8, n_frames: int = 16,
+                    seed: int = 0, net: ToyFeatureNet | None = None) -> float:
+    """Std across motion-noise draws of the motion factors, for a fixed z; averaged over
+    frames 1..T-1, motion factors and ``n_content`` z's. Rendered without noise maps."""
+    gen = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(n_content):
+        z = torch.randn(1, video_generator.image_generator.style_dim, generator=gen).expand(n_noise, -1)
+        video = video_generator(z, n_frames=n_frames, noise="none", generator=gen)["video"].clamp(-1, 1)
+        factors, names = video_factors(video, domain, net)  # (n_noise, T, F)
+        across = factors[:, 1:].std(dim=0)  # (T-1, F): spread over the noise draws
+        values.append(across[:, is_motion_factor(names)].mean())
+    return torch.stack(values).mean().item()
+
+
+@torch.no_grad()
+def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int = 0,
+                   net: ToyFeatureNet | None = None) -> dict:
+    """Motion spread and identity drift of real toy clips, read by the same network."""
+    clips = make_clips(domain, n_clips, frames=n_frames, size=64, seed=seed)
+    factors, names = video_factors(clips.video, domain, net)
+    spread = factor_spread(factors, names)
+    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"]}
+
+
+@torch.no_grad()
+def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: int = 16, seed: int = 0,
+                  net: ToyFeatureNet | None = None) -> dict:
+    """All the numbers above for one video generator (random z, one noise map per video)."""
+    net = net or load_toy_feature_net()
+    video_generator.eval()
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_videos, video_generator.image_generator.style_dim, generator=gen)
+    out = video_generator(z, n_frames=n_frames, generator=gen)
+    factors, names = video_factors(out["video"].clamp(-1, 1), domain, net)
+    spread = factor_spread(factors, names)
+    w0 = out["w"][:8, 0]
+    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
+            "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
+            "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
+                                           generator=torch.Generator().manual_seed(seed + 2)),
+            "per_factor": spread["per_factor"]}
+
+
+def main(argv=None) -> None:
+    from ..train.video_gan import load_video_generator
+
+    p = argparse.ArgumentParser(prog="python -m mocohd.metrics.motion_stats", description=__doc__.splitlines()[0])
+    p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints)")
+    p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
+    p.add_argument("--videos", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", help="also write the numbers here")
+    args = p.parse_args(argv)
+    net = load_toy_feature_net()
+    rows = {"real toy clips": real_reference(args.domain, args.videos, seed=args.seed + 5, net=net)}
+    for path in args.checkpoints:
+        report = motion_report(load_video_generator(path), args.domain, args.videos, seed=args.seed, net=net)
+        rows[path] = {k: v for k, v in report.items() if k != "per_factor"}
+    keys = ("motion_spread", "identity_drift", "noise_diversity", "noise_spread_w")
+    print(f"{'':48s}" + "".join(f"{k:>17s}" for k in keys))
+    for name, row in rows.items():
+        print(f"{name[-48:]:48s}" + "".join(f"{row[k]:17.4f}" if k in row else f"{'-':>17s}" for k in keys))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
