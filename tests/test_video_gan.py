@@ -164,3 +164,22 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tiny_generator
     assert two["mi"] == pytest.approx(one["mi"], abs=1e-4)
     for key in ("g_3d", "g_2d", "d_3d", "gp", "d_2d"):
         assert two[key] == pytest.approx(one[key], rel=0.03), key
+
+
+def test_compare_runs_reports_switches_time_losses_and_motion(tiny_generator, tmp_path):
+    import json
+
+    from mocohd.train.ship import main as ship_main
+
+    for name, mi in (("a", True), ("b", False)):
+        VideoGANTrainer(small(tiny_generator, mi=mi, log_every=1), tmp_path / name).fit(progress=False)
+        (tmp_path / name / "config.json").write_text(json.dumps({"mi": mi, "seed": 0}))
+    out = tmp_path / "cmp.json"
+    ship_main(["compare", "--domain", "faces", "--runs", f"with={tmp_path / 'a'}", f"without={tmp_path / 'b'}",
+               "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["runs"]["with"]["switches"]["mi"] is True and result["runs"]["without"]["switches"]["mi"] is False
+    for row in result["runs"].values():
+        assert row["steps"] == 2 and row["seconds_per_iteration"] > 0
+        assert "d_3d" in row["last_losses"] and row["motion"]["noise_diversity"] >= 0
+    assert result["real toy clips"]["motion_spread"] > 0 and "--runs 'with=" in result["command"]

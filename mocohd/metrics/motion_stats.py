@@ -95,9 +95,29 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
             "per_factor": spread["per_factor"]}
 
 
-def main(argv=None) -> None:
+KEYS = ("motion_spread", "identity_drift", "noise_diversity", "noise_spread_w")
+
+
+def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0) -> dict:
+    """{label: motion-generator file} -> {label: numbers}, with the real toy clips first."""
     from ..train.video_gan import load_video_generator
 
+    net = load_toy_feature_net()
+    rows = {"real toy clips": real_reference(domain, n_videos, seed=seed + 5, net=net)}
+    for label, path in checkpoints.items():
+        report = motion_report(load_video_generator(path), domain, n_videos, seed=seed, net=net)
+        rows[label] = {k: v for k, v in report.items() if k != "per_factor"}
+    return rows
+
+
+def format_table(rows: dict) -> str:
+    lines = [f"{'':34s}" + "".join(f"{k:>16s}" for k in KEYS)]
+    for name, row in rows.items():
+        lines.append(f"{name[-34:]:34s}" + "".join(f"{row[k]:16.4f}" if k in row else f"{'-':>16s}" for k in KEYS))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.metrics.motion_stats", description=__doc__.splitlines()[0])
     p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints)")
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
@@ -105,15 +125,8 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
-    net = load_toy_feature_net()
-    rows = {"real toy clips": real_reference(args.domain, args.videos, seed=args.seed + 5, net=net)}
-    for path in args.checkpoints:
-        report = motion_report(load_video_generator(path), args.domain, args.videos, seed=args.seed, net=net)
-        rows[path] = {k: v for k, v in report.items() if k != "per_factor"}
-    keys = ("motion_spread", "identity_drift", "noise_diversity", "noise_spread_w")
-    print(f"{'':48s}" + "".join(f"{k:>17s}" for k in keys))
-    for name, row in rows.items():
-        print(f"{name[-48:]:48s}" + "".join(f"{row[k]:17.4f}" if k in row else f"{'-':>17s}" for k in keys))
+    rows = compare({path: path for path in args.checkpoints}, args.domain, args.videos, args.seed)
+    print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

@@ -4,7 +4,9 @@
 exports the EMA generator, fits the PCA of its W space, measures FD_toy (trained generator
 vs real toy images, next to the real-vs-real floor and the untrained-generator ceiling) and
 writes a provenance JSON. ``... ship video --domain faces --run ...`` exports the motion
-generator with its provenance. ``data/checkpoints/make_checkpoints.sh`` runs everything.
+generator with its provenance. ``... ship compare --domain faces --runs "with MI=RUN_A"
+"without MI=RUN_B"`` puts video runs side by side (time per iteration, last losses, motion
+statistics) for the ablations. ``data/checkpoints/make_checkpoints.sh`` runs everything.
 """
 
 from __future__ import annotations
@@ -164,17 +166,60 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     return provenance
 
 
+def last_losses(run: Path, n: int = 10) -> dict:
+    """Mean of each loss over the last ``n`` rows of a run's log.csv (empty columns skipped)."""
+    with open(Path(run) / "log.csv") as f:
+        rows = list(csv.DictReader(f))[-n:]
+    keys = [k for k in rows[0] if k not in ("step", "seconds") and all(r[k] for r in rows)]
+    return {k: round(sum(float(r[k]) for r in rows) / len(rows), 4) for k in keys}
+
+
+@torch.no_grad()
+def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0) -> dict:
+    """{label: video run folder} -> per run: config switches, steps, seconds per iteration, the
+    mean losses of the last logged rows and the motion statistics of its generator; with the
+    real toy clips' motion statistics for scale. Used for the MI and bf16 comparisons."""
+    from ..metrics.motion_stats import compare
+
+    stats = compare({label: Path(run) / "checkpoint.pt" for label, run in runs.items()}, domain, n_videos, seed)
+    out = {"real toy clips": stats.pop("real toy clips"), "runs": {}}
+    for label, run in runs.items():
+        summary = _run_summary(Path(run))
+        cfg = summary["config"]
+        out["runs"][label] = {
+            "run": str(run), "steps": summary["steps"], "sessions": summary["sessions"],
+            "seconds_per_iteration": round(summary["wall_seconds"] / summary["steps"], 2),
+            "switches": {k: cfg.get(k) for k in ("seed", "mi", "contrastive", "temporal_flip", "bf16", "channels_last")},
+            "last_losses": last_losses(Path(run)), "motion": stats[label]}
+    out.update({"domain": domain, "n_videos": n_videos, "seed": seed, "torch": torch.__version__})
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["image", "video", "bf16-quality"])
+    p.add_argument("kind", choices=["image", "video", "bf16-quality", "compare"])
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
+    p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=RUN", help="compare: labelled video run folders")
+    p.add_argument("--json", type=Path, help="compare: write the result here")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
     p.add_argument("--name", default="", help="video only: file stem instead of DOMAIN_motion (e.g. for an ablation)")
     args = p.parse_args(argv)
     if args.kind == "bf16-quality":
         print(json.dumps(bf16_quality(args.domain, out_dir=args.out_dir), indent=2))
+        return
+    if args.kind == "compare":
+        if not args.runs or any("=" not in r for r in args.runs):
+            p.error("compare needs --runs LABEL=RUN_FOLDER [LABEL=RUN_FOLDER ...]")
+        result = compare_runs(args.domain, dict(r.split("=", 1) for r in args.runs))
+        result["command"] = "python -m mocohd.train.ship compare --domain " + args.domain + " --runs " + " ".join(
+            f"'{r}'" for r in args.runs)
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(text)
         return
     if args.run is None:
         p.error(f"{args.kind} needs --run: the training run folder")
