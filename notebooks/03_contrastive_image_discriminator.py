@@ -57,7 +57,8 @@ from tqdm.auto import tqdm
 
 from mocohd.augment import colour_shift, cutout_border, hflip_maybe, random_affine, warp
 from mocohd.data.toyworld import DOMAINS, make_clips
-from mocohd.discriminators import DiscriminatorConfig, build_contrastive_discriminator
+from mocohd.contrastive_discriminator import build_contrastive_discriminator
+from mocohd.discriminators import DiscriminatorConfig
 from mocohd.losses import feature_matching_loss, hinge_d_loss, pairwise_cosine
 from mocohd.params import by_mode, validate
 from mocohd.train.checkpoint import rng_state, save_checkpoint

@@ -2,15 +2,17 @@ import pytest
 import torch
 from torch import nn
 
-from mocohd.discriminators import (
+from mocohd.contrastive_discriminator import (
     BigGANDiscriminator,
     ContrastiveImageDiscriminator,
+    biggan_arch,
+    build_contrastive_discriminator,
+)
+from mocohd.discriminators import (
     DiscriminatorConfig,
     MultiscalePatchDiscriminator,
     PatchDiscriminator,
     StateDictMismatch,
-    biggan_arch,
-    build_contrastive_discriminator,
     build_image_discriminator,
     build_video_discriminator,
     image_pair_input,
