@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from mocohd import bench
+from mocohd import bench, bench_report
 from mocohd.image_generator import Generator
 
 
@@ -64,7 +64,7 @@ def test_generator_throughput_restores_memory_format():
 
 def test_quick_run_writes_markdown_and_json(tmp_path):
     results = bench.run(quick=True, log=lambda text: None)
-    path = bench.write_report(results, tmp_path)
+    path = bench_report.write_report(results, tmp_path)
     assert path.suffix == ".md" and "| matmul fp32" in path.read_text() and "Weight gradient" in path.read_text()
     saved = json.loads(path.with_suffix(".json").read_text())
     numbers = list(saved["peaks"].values())
