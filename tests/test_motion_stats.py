@@ -53,3 +53,16 @@ def test_noise_diversity_is_zero_when_the_lstm_ignores_its_noise(net):
         dead = noise_diversity(vg, "faces", n_content=2, n_noise=4, n_frames=4, net=net)
     assert alive > 1e-3
     assert dead < 1e-6
+
+
+def test_table_shows_missing_values_and_spread_of_repeats():
+    from mocohd.metrics.motion_stats import format_table
+
+    rows = {"real toy clips": {"motion_spread": 0.2, "identity_drift": 0.01},
+            "a model": {"motion_spread": 0.05, "motion_spread_sd": 0.002, "identity_drift": 0.02,
+                        "identity_drift_sd": 0.001, "noise_diversity": 0.01, "noise_diversity_sd": 0.003,
+                        "noise_spread_w": 0.04, "noise_spread_w_sd": 0.0}}
+    lines = format_table(rows).splitlines()
+    assert len(lines) == 3 and "noise_diversity" in lines[0]
+    assert lines[1].count("-") >= 2 and "0.2000" in lines[1]
+    assert "0.0500 ± 0.0020" in lines[2] and "0.0100 ± 0.0030" in lines[2]

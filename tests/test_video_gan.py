@@ -176,10 +176,11 @@ def test_compare_runs_reports_switches_time_losses_and_motion(tiny_generator, tm
         (tmp_path / name / "config.json").write_text(json.dumps({"mi": mi, "seed": 0}))
     out = tmp_path / "cmp.json"
     ship_main(["compare", "--domain", "faces", "--runs", f"with={tmp_path / 'a'}", f"without={tmp_path / 'b'}",
-               "--json", str(out)])
+               "--json", str(out), "--repeats", "2"])
     result = json.loads(out.read_text())
     assert result["runs"]["with"]["switches"]["mi"] is True and result["runs"]["without"]["switches"]["mi"] is False
     for row in result["runs"].values():
         assert row["steps"] == 2 and row["seconds_per_iteration"] > 0
         assert "d_3d" in row["last_losses"] and row["motion"]["noise_diversity"] >= 0
+        assert row["motion"]["noise_diversity_sd"] >= 0 and row["motion"]["motion_spread_sd"] > 0
     assert result["real toy clips"]["motion_spread"] > 0 and "--runs 'with=" in result["command"]

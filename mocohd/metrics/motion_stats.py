@@ -51,7 +51,7 @@ def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
 
 
 @torch.no_grad()
-def noise_diversity(video_generator, domain: str, n_content: int = 4, n_noise: int = 8, n_frames: int = 16,
+def noise_diversity(video_generator, domain: str, n_content: int = 8, n_noise: int = 8, n_frames: int = 16,
                     seed: int = 0, net: ToyFeatureNet | None = None) -> float:
     """Std across motion-noise draws of the motion factors, for a fixed z; averaged over
     frames 1..T-1, motion factors and ``n_content`` z's. Rendered without noise maps."""
@@ -98,22 +98,39 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
 KEYS = ("motion_spread", "identity_drift", "noise_diversity", "noise_spread_w")
 
 
-def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0) -> dict:
-    """{label: motion-generator file} -> {label: numbers}, with the real toy clips first."""
+def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, repeats: int = 1) -> dict:
+    """{label: motion-generator file} -> {label: numbers}, with the real toy clips first.
+
+    With ``repeats`` > 1 every number is measured on ``repeats`` independent draws of z and
+    noise (seeds ``seed``, ``seed + 10``, ...) and reported as their mean, with the standard
+    deviation in ``<key>_sd``: the measurement's own sampling error, to hold differences
+    between two generators against."""
     from ..train.video_gan import load_video_generator
 
     net = load_toy_feature_net()
-    rows = {"real toy clips": real_reference(domain, n_videos, seed=seed + 5, net=net)}
+    seeds = [seed + 10 * r for r in range(repeats)]
+    measured = {"real toy clips": [real_reference(domain, n_videos, seed=s + 5, net=net) for s in seeds]}
     for label, path in checkpoints.items():
-        report = motion_report(load_video_generator(path), domain, n_videos, seed=seed, net=net)
-        rows[label] = {k: v for k, v in report.items() if k != "per_factor"}
+        vg = load_video_generator(path)
+        measured[label] = [motion_report(vg, domain, n_videos, seed=s, net=net) for s in seeds]
+    rows = {}
+    for label, reports in measured.items():
+        values = {k: torch.tensor([r[k] for r in reports]) for k in KEYS if k in reports[0]}
+        rows[label] = {k: v.mean().item() for k, v in values.items()}
+        if repeats > 1:
+            rows[label].update({f"{k}_sd": v.std().item() for k, v in values.items()})
     return rows
 
 
 def format_table(rows: dict) -> str:
-    lines = [f"{'':34s}" + "".join(f"{k:>16s}" for k in KEYS)]
-    for name, row in rows.items():
-        lines.append(f"{name[-34:]:34s}" + "".join(f"{row[k]:16.4f}" if k in row else f"{'-':>16s}" for k in KEYS))
+    """The rows of :func:`compare` as a text table (mean +- sd when there were repeats)."""
+    def cell(row, k):
+        if k not in row:
+            return f"{'-':>19s}"
+        return f"{row[k]:.4f} ± {row[k + '_sd']:.4f}".rjust(19) if k + "_sd" in row else f"{row[k]:19.4f}"
+
+    lines = [f"{'':30s}" + "".join(f"{k:>19s}" for k in KEYS)]
+    lines += [f"{name[-30:]:30s}" + "".join(cell(row, k) for k in KEYS) for name, row in rows.items()]
     return "\n".join(lines)
 
 
@@ -123,9 +140,10 @@ def main(argv=None) -> None:
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
     p.add_argument("--videos", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
-    rows = compare({path: path for path in args.checkpoints}, args.domain, args.videos, args.seed)
+    rows = compare({path: path for path in args.checkpoints}, args.domain, args.videos, args.seed, args.repeats)
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:

@@ -175,13 +175,13 @@ def last_losses(run: Path, n: int = 10) -> dict:
 
 
 @torch.no_grad()
-def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0) -> dict:
+def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, repeats: int = 3) -> dict:
     """{label: video run folder} -> per run: config switches, steps, seconds per iteration, the
     mean losses of the last logged rows and the motion statistics of its generator; with the
     real toy clips' motion statistics for scale. Used for the MI and bf16 comparisons."""
     from ..metrics.motion_stats import compare
 
-    stats = compare({label: Path(run) / "checkpoint.pt" for label, run in runs.items()}, domain, n_videos, seed)
+    stats = compare({label: Path(run) / "checkpoint.pt" for label, run in runs.items()}, domain, n_videos, seed, repeats)
     out = {"real toy clips": stats.pop("real toy clips"), "runs": {}}
     for label, run in runs.items():
         summary = _run_summary(Path(run))
@@ -191,7 +191,7 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0) -> 
             "seconds_per_iteration": round(summary["wall_seconds"] / summary["steps"], 2),
             "switches": {k: cfg.get(k) for k in ("seed", "mi", "contrastive", "temporal_flip", "bf16", "channels_last")},
             "last_losses": last_losses(Path(run)), "motion": stats[label]}
-    out.update({"domain": domain, "n_videos": n_videos, "seed": seed, "torch": torch.__version__})
+    out.update({"domain": domain, "n_videos": n_videos, "seed": seed, "repeats": repeats, "torch": torch.__version__})
     return out
 
 
@@ -202,6 +202,7 @@ def main(argv=None) -> None:
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=RUN", help="compare: labelled video run folders")
     p.add_argument("--json", type=Path, help="compare: write the result here")
+    p.add_argument("--repeats", type=int, default=3, help="compare: independent draws per number (mean and sd)")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
     p.add_argument("--name", default="", help="video only: file stem instead of DOMAIN_motion (e.g. for an ablation)")
@@ -212,7 +213,7 @@ def main(argv=None) -> None:
     if args.kind == "compare":
         if not args.runs or any("=" not in r for r in args.runs):
             p.error("compare needs --runs LABEL=RUN_FOLDER [LABEL=RUN_FOLDER ...]")
-        result = compare_runs(args.domain, dict(r.split("=", 1) for r in args.runs))
+        result = compare_runs(args.domain, dict(r.split("=", 1) for r in args.runs), repeats=args.repeats)
         result["command"] = "python -m mocohd.train.ship compare --domain " + args.domain + " --runs " + " ".join(
             f"'{r}'" for r in args.runs)
         text = json.dumps(result, indent=2)
