@@ -66,3 +66,18 @@ def test_table_shows_missing_values_and_spread_of_repeats():
     assert len(lines) == 3 and "noise_diversity" in lines[0]
     assert lines[1].count("-") >= 2 and "0.2000" in lines[1]
     assert "0.0500 ± 0.0020" in lines[2] and "0.0100 ± 0.0030" in lines[2]
+
+
+def test_domains_without_motion_factors_and_pixel_motion(net):
+    from mocohd.metrics.motion_stats import pixel_motion
+
+    s = factor_spread(torch.zeros(2, 4, 2), ["identity:a", "identity:b"])
+    assert s["motion"] is None and s["identity"] == 0.0
+    video = torch.zeros(1, 3, 3, 4, 4)
+    video[:, 1] = 0.5  # frame 0 -> 1 changes by 0.5 everywhere, frame 1 -> 2 by 0.5 back
+    assert pixel_motion(video) == pytest.approx(0.5)
+    assert pixel_motion(video[:, :1].expand(-1, 3, -1, -1, -1)) == 0.0
+    with one_thread():
+        assert noise_diversity(tiny_video_generator(), "sky", n_content=1, n_noise=2, n_frames=2, net=net) is None
+    ref = real_reference("sky", n_clips=2, n_frames=4, seed=1, net=net)
+    assert ref["motion_spread"] is None and ref["pixel_motion"] > 0

@@ -16,7 +16,10 @@ toy clips:
   noise and every video of a face does the same thing: the collapse the paper's
   mutual-information loss is meant to prevent.
 
-``noise_spread`` (``mocohd.motion``) is the last one measured in W instead of in frames.
+``noise_spread`` (``mocohd.motion``) is the last one measured in W instead of in frames. The
+sky domain has no motion factor (its clouds drift, but "where the clouds are" is not one
+number), so its motion numbers are ``None``; **pixel motion**, the mean absolute change
+between consecutive frames, is measured for every domain.
 
 Command line (the MI ablation, issue 4):
 ``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``
@@ -46,7 +49,7 @@ def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
         raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
     per = factors.std(dim=1).mean(0)  # (F,)
     motion = is_motion_factor(names)
-    return {"motion": per[motion].mean().item(), "identity": per[~motion].mean().item(),
+    return {"motion": per[motion].mean().item() if motion.any() else None, "identity": per[~motion].mean().item(),
             "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())}}
 
 
@@ -54,7 +57,11 @@ def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
 def noise_diversity(video_generator, domain: str, n_content: int = 8, n_noise: int = 8, n_frames: int = 16,
                     seed: int = 0, net: ToyFeatureNet | None = None) -> float:
     """Std across motion-noise draws of the motion factors, for a fixed z; averaged over
-    frames 1..T-1, motion factors and ``n_content`` z's. Rendered without noise maps."""
+    frames 1..T-1, motion factors and ``n_content`` z's. Rendered without noise maps.
+    None for a domain without motion factors (sky)."""
+    net = net or load_toy_feature_net()
+    if not is_motion_factor(net.config["factors"][domain]).any():
+        return None
     gen = torch.Generator().manual_seed(seed)
     values = []
     for _ in range(n_content):
@@ -66,6 +73,11 @@ def noise_diversity(video_generator, domain: str, n_content: int = 8, n_noise: i
     return torch.stack(values).mean().item()
 
 
+def pixel_motion(video: torch.Tensor) -> float:
+    """Mean absolute change between consecutive frames, video (B, T, C, H, W) in [-1, 1]."""
+    return (video[:, 1:] - video[:, :-1]).abs().mean().item()
+
+
 @torch.no_grad()
 def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int = 0,
                    net: ToyFeatureNet | None = None) -> dict:
@@ -73,7 +85,8 @@ def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int
     clips = make_clips(domain, n_clips, frames=n_frames, size=64, seed=seed)
     factors, names = video_factors(clips.video, domain, net)
     spread = factor_spread(factors, names)
-    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"]}
+    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
+            "pixel_motion": pixel_motion(clips.video)}
 
 
 @torch.no_grad()
@@ -85,17 +98,18 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n_videos, video_generator.image_generator.style_dim, generator=gen)
     out = video_generator(z, n_frames=n_frames, generator=gen)
-    factors, names = video_factors(out["video"].clamp(-1, 1), domain, net)
+    video = out["video"].clamp(-1, 1)
+    factors, names = video_factors(video, domain, net)
     spread = factor_spread(factors, names)
     w0 = out["w"][:8, 0]
-    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
+    return {"motion_spread": spread["motion"], "identity_drift": spread["identity"], "pixel_motion": pixel_motion(video),
             "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
             "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
                                            generator=torch.Generator().manual_seed(seed + 2)),
             "per_factor": spread["per_factor"]}
 
 
-KEYS = ("motion_spread", "identity_drift", "noise_diversity", "noise_spread_w")
+KEYS = ("motion_spread", "identity_drift", "pixel_motion", "noise_diversity", "noise_spread_w")
 
 
 def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, repeats: int = 1) -> dict:
@@ -115,7 +129,7 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         measured[label] = [motion_report(vg, domain, n_videos, seed=s, net=net) for s in seeds]
     rows = {}
     for label, reports in measured.items():
-        values = {k: torch.tensor([r[k] for r in reports]) for k in KEYS if k in reports[0]}
+        values = {k: torch.tensor([r[k] for r in reports]) for k in KEYS if reports[0].get(k) is not None}
         rows[label] = {k: v.mean().item() for k, v in values.items()}
         if repeats > 1:
             rows[label].update({f"{k}_sd": v.std().item() for k, v in values.items()})
@@ -125,7 +139,7 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
 def format_table(rows: dict) -> str:
     """The rows of :func:`compare` as a text table (mean +- sd when there were repeats)."""
     def cell(row, k):
-        if k not in row:
+        if row.get(k) is None:
             return f"{'-':>19s}"
         return f"{row[k]:.4f} ± {row[k + '_sd']:.4f}".rjust(19) if k + "_sd" in row else f"{row[k]:19.4f}"
 
