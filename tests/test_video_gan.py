@@ -83,7 +83,7 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
     (run / "config.json").write_text(json.dumps({"mi": False}))
     prov = ship_video("faces", run, tmp_path / "out", note="ablation", name="faces_motion_nomi")
     assert set(prov["files"]) == {"faces_motion_nomi.pt"} and prov["steps"] == 2
-    assert " --no-mi " in prov["command"] and "--name faces_motion_nomi" in prov["command"]
+    assert " --no-mi " in prov["command"] and "--name faces_motion_nomi --out-dir " in prov["command"]
     assert "--no-contrastive" not in prov["command"]
     assert json.loads((tmp_path / "out" / "faces_motion_nomi.json").read_text())["note"] == "ablation"
     assert load_video_generator(tmp_path / "out" / "faces_motion_nomi.pt")(torch.randn(1, 32), n_frames=3)[

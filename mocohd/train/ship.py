@@ -154,7 +154,8 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1"
                    f"{ablations} --out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
-                   f"{f' --name {name}' if name else ''})",
+                   f"{f' --name {name}' if name else ''}"
+                   f"{'' if Path(out_dir).resolve() == SHIPPED else f' --out-dir {out_dir}'})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
