@@ -407,8 +407,8 @@ assert results["objective + MI"]["mi_loss"] < results["objective only"]["mi_loss
 # back from the LSTM state (cosine about 0.8 after the 150 smoke steps, 0.98 after 1,500),
 # without it not at all (about 0). But in this experiment that does **not** turn into more
 # diverse paths: the spread from one $w_0$ is not larger with the MI loss, it is smaller.
-# Measured when this notebook was written (full mode, seed 0): untrained 0.031 σ, objective
-# only 0.0093 σ, objective + MI 0.0036 σ, MI only 0.0094 σ; smoke mode: 0.031, 0.043, 0.030
+# Measured with the shipped generator (full mode, seed 0, 72 s): untrained 0.031 σ, objective
+# only 0.0093 σ, objective + MI 0.0035 σ, MI only 0.0094 σ; smoke mode: 0.031, 0.043, 0.030
 # and 0.023 σ. (These numbers do not depend on the image generator: in σ units along
 # orthonormal directions, the path is $\lambda \sum_t a_t$, the LSTM's alone.) We found the
 # same direction, less clearly, with two other stand-ins that we tried while writing this
@@ -422,8 +422,9 @@ assert results["objective + MI"]["mi_loss"] < results["objective only"]["mi_loss
 # readable from $(h_t, c_t)$ the LSTM learns to keep the *current* noise and forget the old
 # ones, so successive steps are less correlated and their sum, the path, spreads less. The MI
 # loss is a guard against the LSTM *ignoring* its input, a failure that shows up under the
-# real adversarial game; whether it buys diversity there is a question for notebook 05,
-# where the spread can be measured the same way (`noise_spread`).
+# real adversarial game; whether it buys diversity there is a question for notebook 05. Its
+# section 9 answers it with two real training runs, with and without the MI loss, measured
+# the same way (`noise_spread`) and on the rendered frames.
 
 # %% [markdown]
 # ## 6. Official checkpoints
@@ -492,5 +493,6 @@ print("wrote", gif.name, "and mi_experiment.json")
 #    spread now grow? Explain with the first reason above.
 # 5. Compute the correlation between successive LSTM states $h_t$, $h_{t+1}$ with and without
 #    the MI loss. Does the second reason hold?
-# 6. Run `noise_spread` on a motion generator trained in notebook 05, with and without
-#    `mi_weight`. Does the paper's claim hold with real discriminators?
+# 6. Notebook 05's ablation compares runs of 230 and 800 iterations; the paper trains for
+#    tens of thousands. Train both ablation runs further (`FACES_STEPS=2000 make checkpoints`)
+#    and rerun its section 9: does a difference appear with time?
