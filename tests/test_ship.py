@@ -8,13 +8,16 @@ from mocohd.train.image_gan import ImageGANTrainer, load_generator
 from mocohd.train.ship import _run_summary, ship_image
 
 
-def test_ship_image_writes_generator_pca_and_honest_provenance(tmp_path):
+def _tiny_image_run(run):
     cfg = image_preset("smoke", size=32, n_images=64, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=4,
                        log_every=2, bf16=False, channels_last=False)
-    run = tmp_path / "run"
-    trainer = ImageGANTrainer(cfg, run)
-    trainer.fit(progress=False)
+    ImageGANTrainer(cfg, run).fit(progress=False)
     (run / "config.json").write_text(json.dumps({"steps": 4}))
+    return run
+
+
+def test_ship_image_writes_generator_pca_and_honest_provenance(tmp_path):
+    run = _tiny_image_run(tmp_path / "run")
     prov = ship_image("faces", run, tmp_path / "out", pca_samples=400, fd_images=64, note="test")
     assert prov["steps"] == 4 and prov["note"] == "test"
     files = prov["files"]
@@ -25,6 +28,16 @@ def test_ship_image_writes_generator_pca_and_honest_provenance(tmp_path):
     assert load_generator(tmp_path / "out" / "faces_32.pt").size == 32
     assert load_w_pca(tmp_path / "out" / "faces_32.pca.pt")["comp"].shape == (16, 16)
     assert json.loads((tmp_path / "out" / "faces_32.json").read_text())["steps"] == 4
+    assert "--steps 4 " in prov["command"] and "--bf16 false" in prov["command"] and "--name" not in prov["command"]
+
+
+def test_ship_image_under_its_own_name_keeps_the_pca_beside_it(tmp_path):
+    """An earlier stage of a run kept next to the files trained over it (faces_64_1200)."""
+    run = _tiny_image_run(tmp_path / "run")
+    prov = ship_image("faces", run, tmp_path / "kept", pca_samples=400, fd_images=64, name="faces_32_early")
+    assert set(prov["files"]) == {"faces_32_early.pt", "faces_32_early.pca.pt"}
+    assert (tmp_path / "kept" / "faces_32_early.json").exists()
+    assert "--name faces_32_early --out-dir " in prov["command"]
 
 
 def test_wall_time_adds_up_resumed_sessions(tmp_path):

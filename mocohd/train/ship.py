@@ -77,11 +77,12 @@ def fd_report(g: Generator, cfg: ImageGANConfig, domain: str, n: int = 2000) -> 
 
 
 def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = 100_000, note: str = "",
-               fd_images: int = 2000) -> dict:
+               fd_images: int = 2000, name: str = "") -> dict:
+    """Export an image run's EMA generator as ``{name or domain_size}.pt`` + PCA + provenance."""
     run, t0 = Path(run), time.time()
     ckpt = load_checkpoint(run / "checkpoint.pt", IMAGE_FORMAT)
     cfg = from_dict(ImageGANConfig, ckpt["config"])
-    name = f"{domain}_{cfg.size}"
+    name = name or f"{domain}_{cfg.size}"
     gen_path = export_generator(run / "checkpoint.pt", out_dir / f"{name}.pt")
     g = load_generator(gen_path)
     pca = fit_w_pca(g, n_samples=pca_samples, batch=4000, seed=cfg.seed)
@@ -90,9 +91,10 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
     summary = _run_summary(run)
     provenance = {
         "what": f"StyleGAN2 image generator (EMA weights) trained on toy-world {domain} images, {cfg.size}x{cfg.size}",
-        "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {cfg.steps} "
-                   f"--ema-kimg {cfg.ema_kimg:g} --ckpt-every {cfg.ckpt_every} --threads 1 --out {run} --resume "
-                   f"(then: python -m mocohd.train.ship image --domain {domain} --run {run})",
+        "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {ckpt['step']} "
+                   f"--ema-kimg {cfg.ema_kimg:g} --bf16 {str(cfg.bf16).lower()} --ckpt-every {cfg.ckpt_every} "
+                   f"--out {run} --resume (then: python -m mocohd.train.ship image --domain {domain} --run {run}"
+                   f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)})",
         "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, "
@@ -154,8 +156,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1"
                    f"{ablations} --out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
-                   f"{f' --name {name}' if name else ''}"
-                   f"{'' if Path(out_dir).resolve() == SHIPPED else f' --out-dir {out_dir}'})",
+                   f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
@@ -165,6 +166,12 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
+
+
+def _ship_flags(name: str, default_name: str, out_dir: Path) -> str:
+    """The ``--name`` / ``--out-dir`` flags that reproduce a ship command, where not the defaults."""
+    return (f"{f' --name {name}' if name != default_name else ''}"
+            f"{'' if Path(out_dir).resolve() == SHIPPED else f' --out-dir {out_dir}'}")
 
 
 def last_losses(run: Path, n: int = 10) -> dict:
@@ -206,7 +213,7 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="compare: independent draws per number (mean and sd)")
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
-    p.add_argument("--name", default="", help="video only: file stem instead of DOMAIN_motion (e.g. for an ablation)")
+    p.add_argument("--name", default="", help="file stem instead of DOMAIN_SIZE (image) or DOMAIN_motion (video)")
     args = p.parse_args(argv)
     if args.kind == "bf16-quality":
         print(json.dumps(bf16_quality(args.domain, out_dir=args.out_dir), indent=2))
@@ -226,7 +233,7 @@ def main(argv=None) -> None:
     if args.run is None:
         p.error(f"{args.kind} needs --run: the training run folder")
     if args.kind == "image":
-        print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note), indent=2))
+        print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
     else:
         print(json.dumps(ship_video(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
 
