@@ -408,7 +408,7 @@ assert results["objective + MI"]["mi_loss"] < results["objective only"]["mi_loss
 # without it not at all (about 0). But in this experiment that does **not** turn into more
 # diverse paths: the spread from one $w_0$ is not larger with the MI loss, it is smaller.
 # Measured with the shipped generator (full mode, seed 0, 72 s): untrained 0.031 σ, objective
-# only 0.0093 σ, objective + MI 0.0035 σ, MI only 0.0094 σ; smoke mode: 0.031, 0.043, 0.030
+# only 0.0093 σ, objective + MI 0.0036 σ, MI only 0.0094 σ; smoke mode: 0.031, 0.043, 0.030
 # and 0.023 σ. (These numbers do not depend on the image generator: in σ units along
 # orthonormal directions, the path is $\lambda \sum_t a_t$, the LSTM's alone.) We found the
 # same direction, less clearly, with two other stand-ins that we tried while writing this

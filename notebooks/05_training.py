@@ -201,9 +201,12 @@ show_videos(torch.cat([before, after]), titles=[f"before z{i}" for i in range(4)
 # its frozen shipped image generator (their JSON files give the command, steps and time). Below:
 # eight random videos from each, 16 frames, with one noise map per video. Look for what moves
 # and what stays: the sky's clouds drift and change shape over still hills; the faces turn and
-# tilt a little. The faces' image generator itself draws no eyes or mouth yet (notebook 01), so
-# no motion generator could make them blink or talk: what $G_M$ can do is bounded by what
-# $G_I$ can draw.
+# tilt, and their eyes and mouths change. What $G_M$ can do is bounded by what $G_I$ can draw:
+# the first faces motion generator was trained over the faces image generator at 1,200 steps,
+# which drew no eyes or mouths (notebook 01, section 9), so it could only turn heads. The one
+# shipped now was trained, with the same settings and length, over the generator at 4,500
+# steps. Some clips still blur in their last frames, where the path leaves the region of $W$
+# that $G_I$ renders well.
 
 # %%
 shipped = {"faces": load_video_generator(p["motion_checkpoint"]),
@@ -279,7 +282,10 @@ plt.show()
 # real test. `make checkpoints` trains the faces motion generator twice, from the same seed on
 # the same clips, once as above and once with `--no-mi`, and keeps both at the same
 # iterations: the files `faces_motion_mi_<steps>.pt` and `faces_motion_nomi_<steps>.pt` in
-# `data/checkpoints/ablation/`. For each we measure, next to real toy clips:
+# `data/checkpoints/ablation/`. Both arms were trained over the faces image generator as it
+# was after 1,200 steps (kept beside them as `faces_64_1200.pt`, no eyes or mouths yet;
+# notebook 01, section 9), so they are compared with each other, not with section 6's model.
+# For each we measure, next to real toy clips:
 #
 # - **motion spread** and **identity drift**, as in section 8;
 # - **noise diversity**: one $z$, 8 motion noises, rendered without noise maps; the standard
@@ -350,7 +356,7 @@ show_videos(torch.cat(pair).clamp(-1, 1), titles=[f"{label.split(',')[0]}, noise
 #   against 0.0417 σ, each ± 0.0004 over the 3 draws. That is the direction the paper claims.
 #   On the rendered frames the difference (0.0155 against 0.0145) stays inside the
 #   measurement's own scatter (± 0.001 to 0.003): the frames' toy factors are a coarser probe
-#   than $W$, and this $G_I$ draws no eyes or mouth to move.
+#   than $W$, and the 1,200-step $G_I$ under both arms draws no eyes or mouth to move.
 # - Without the loss the videos move *more* overall (motion spread 0.073 against 0.053,
 #   pixel motion 0.0145 against 0.0109) and their identity drifts more (0.023 against 0.017;
 #   real clips 0.013): the noise pushes the path further, but less of it is noise-driven.
@@ -380,8 +386,8 @@ if mode == "full" and {"with MI, 800 it", "without MI, 800 it"} <= set(table):
 # are slow without AMX).
 #
 # Faster, but does it train to the same place? `make checkpoints` trains the faces motion
-# generator for 60 iterations three times: in fp32, in bf16 with the same seed, and in bf16
-# with another seed (`python -m mocohd.train.ship compare ...` wrote the result below). If the
+# generator for 60 iterations three times (over the 1,200-step faces generator, like the MI
+# ablation): in fp32, in bf16 with the same seed, and in bf16 with another seed (`python -m mocohd.train.ship compare ...` wrote the result below). If the
 # fp32 and bf16 runs of one seed are much closer than the two seeds, bf16's rounding is not
 # what decides the result.
 
