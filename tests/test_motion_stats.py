@@ -81,3 +81,27 @@ def test_domains_without_motion_factors_and_pixel_motion(net):
         assert noise_diversity(tiny_video_generator(), "sky", n_content=1, n_noise=2, n_frames=2, net=net) is None
     ref = real_reference("sky", n_clips=2, n_frames=4, seed=1, net=net)
     assert ref["motion_spread"] is None and ref["pixel_motion"] > 0
+
+
+def test_late_sharpness_sees_a_blurred_last_frame():
+    from mocohd.metrics.motion_stats import late_sharpness
+
+    clips = make_clips("faces", 3, frames=4, size=64, seed=2)
+    video = clips.video
+    assert late_sharpness(video[:, :1].expand(-1, 4, -1, -1, -1)) == pytest.approx(1.0)
+    blurred = video.clone()
+    blurred[:, -1] = torch.nn.functional.avg_pool2d(video[:, -1], 3, stride=1, padding=1)
+    assert late_sharpness(blurred) < 0.8 * late_sharpness(video)
+    with pytest.raises(ValueError, match="flat"):
+        late_sharpness(torch.zeros(1, 2, 3, 8, 8))
+
+
+def test_table_lists_each_motion_factor():
+    from mocohd.metrics.motion_stats import format_table
+
+    rows = {"real toy clips": {"motion_spread": 0.2, "per_factor": {"motion:yaw": 0.26, "motion:eye_open": 0.15}},
+            "a model": {"motion_spread": 0.1, "per_factor": {"motion:yaw": 0.07, "motion:eye_open": 0.36}}}
+    lines = format_table(rows).splitlines()
+    header = lines.index("") + 1
+    assert "yaw" in lines[header] and "eye_open" in lines[header]
+    assert "0.2600" in lines[header + 1] and "0.3600" in lines[header + 2]

@@ -19,7 +19,9 @@ toy clips:
 ``noise_spread`` (``mocohd.motion``) is the last one measured in W instead of in frames. The
 sky domain has no motion factor (its clouds drift, but "where the clouds are" is not one
 number), so its motion numbers are ``None``; **pixel motion**, the mean absolute change
-between consecutive frames, is measured for every domain.
+between consecutive frames, is measured for every domain, and so is **late sharpness**: the
+high-frequency energy (mean absolute Laplacian) of the last frame over that of the first, 1 on
+real clips; below 1 when a generated path drifts into a region of W that G_I renders blurred.
 
 Command line (the MI ablation, issue 4):
 ``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``
@@ -31,6 +33,7 @@ import argparse
 import json
 
 import torch
+import torch.nn.functional as F
 
 from ..data.toyworld import make_clips
 from ..motion import noise_spread
@@ -78,6 +81,17 @@ def pixel_motion(video: torch.Tensor) -> float:
     return (video[:, 1:] - video[:, :-1]).abs().mean().item()
 
 
+def late_sharpness(video: torch.Tensor) -> float:
+    """Mean absolute Laplacian of the last frame over that of the first frame, video
+    (B, T, C, H, W), averaged over clips. 1 when detail holds over time; < 1 when late frames blur."""
+    laplacian = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    first_last = video[:, [0, -1]].flatten(0, 2).unsqueeze(1).float()  # (B*2*C, 1, H, W)
+    detail = F.conv2d(first_last, laplacian.view(1, 1, 3, 3)).abs().view(video.shape[0], 2, -1).mean(dim=(0, 2))
+    if detail[0] == 0:
+        raise ValueError("late_sharpness: the first frames are flat (no detail to compare against)")
+    return (detail[1] / detail[0]).item()
+
+
 @torch.no_grad()
 def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int = 0,
                    net: ToyFeatureNet | None = None) -> dict:
@@ -86,7 +100,8 @@ def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int
     factors, names = video_factors(clips.video, domain, net)
     spread = factor_spread(factors, names)
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
-            "pixel_motion": pixel_motion(clips.video)}
+            "pixel_motion": pixel_motion(clips.video), "late_sharpness": late_sharpness(clips.video),
+            "per_factor": spread["per_factor"]}
 
 
 @torch.no_grad()
@@ -103,13 +118,14 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
     spread = factor_spread(factors, names)
     w0 = out["w"][:8, 0]
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"], "pixel_motion": pixel_motion(video),
+            "late_sharpness": late_sharpness(video),
             "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
             "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
                                            generator=torch.Generator().manual_seed(seed + 2)),
             "per_factor": spread["per_factor"]}
 
 
-KEYS = ("motion_spread", "identity_drift", "pixel_motion", "noise_diversity", "noise_spread_w")
+KEYS = ("motion_spread", "identity_drift", "pixel_motion", "late_sharpness", "noise_diversity", "noise_spread_w")
 
 
 def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, repeats: int = 1) -> dict:
@@ -118,7 +134,8 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
     With ``repeats`` > 1 every number is measured on ``repeats`` independent draws of z and
     noise (seeds ``seed``, ``seed + 10``, ...) and reported as their mean, with the standard
     deviation in ``<key>_sd``: the measurement's own sampling error, to hold differences
-    between two generators against."""
+    between two generators against. ``per_factor`` holds each motion factor's spread (mean
+    over the repeats)."""
     from ..train.video_gan import load_video_generator
 
     net = load_toy_feature_net()
@@ -133,6 +150,9 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         rows[label] = {k: v.mean().item() for k, v in values.items()}
         if repeats > 1:
             rows[label].update({f"{k}_sd": v.std().item() for k, v in values.items()})
+        motion = [n for n in reports[0]["per_factor"] if n.startswith("motion:")]
+        if motion:
+            rows[label]["per_factor"] = {n: sum(r["per_factor"][n] for r in reports) / len(reports) for n in motion}
     return rows
 
 
@@ -145,6 +165,11 @@ def format_table(rows: dict) -> str:
 
     lines = [f"{'':30s}" + "".join(f"{k:>19s}" for k in KEYS)]
     lines += [f"{name[-30:]:30s}" + "".join(cell(row, k) for k in KEYS) for name, row in rows.items()]
+    factors = next((row["per_factor"] for row in rows.values() if row.get("per_factor")), None)
+    if factors:  # each motion factor's spread over time, the toy world's blinks, talking, head turns
+        lines += ["", f"{'per motion factor':30s}" + "".join(f"{n[7:]:>19s}" for n in factors)]
+        lines += [f"{name[-30:]:30s}" + "".join(f"{row['per_factor'][n]:19.4f}" for n in factors)
+                  for name, row in rows.items() if row.get("per_factor")]
     return "\n".join(lines)
 
 
