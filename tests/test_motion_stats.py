@@ -105,3 +105,15 @@ def test_table_lists_each_motion_factor():
     header = lines.index("") + 1
     assert "yaw" in lines[header] and "eye_open" in lines[header]
     assert "0.2600" in lines[header + 1] and "0.3600" in lines[header + 2]
+
+
+def test_frame_detail_falls_frame_by_frame_as_frames_blur():
+    from mocohd.metrics.motion_stats import frame_detail
+
+    frame = make_clips("faces", 2, frames=1, size=64, seed=4).video[:, 0]
+    frames = [frame]
+    for _ in range(3):
+        frames.append(torch.nn.functional.avg_pool2d(frames[-1], 3, stride=1, padding=1))
+    detail = frame_detail(torch.stack(frames, dim=1))
+    assert detail.shape == (4,)
+    assert (detail[1:] < detail[:-1]).all()

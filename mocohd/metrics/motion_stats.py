@@ -81,12 +81,19 @@ def pixel_motion(video: torch.Tensor) -> float:
     return (video[:, 1:] - video[:, :-1]).abs().mean().item()
 
 
+def frame_detail(video: torch.Tensor) -> torch.Tensor:
+    """(T,) high-frequency energy of each frame: the mean absolute Laplacian over clips,
+    channels and pixels, video (B, T, C, H, W). Falls when frames blur."""
+    laplacian = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
+    b, t = video.shape[:2]
+    edges = F.conv2d(video.flatten(0, 2).unsqueeze(1).float(), laplacian)  # (B*T*C, 1, H-2, W-2)
+    return edges.abs().view(b, t, -1).mean(dim=(0, 2))
+
+
 def late_sharpness(video: torch.Tensor) -> float:
-    """Mean absolute Laplacian of the last frame over that of the first frame, video
-    (B, T, C, H, W), averaged over clips. 1 when detail holds over time; < 1 when late frames blur."""
-    laplacian = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
-    first_last = video[:, [0, -1]].flatten(0, 2).unsqueeze(1).float()  # (B*2*C, 1, H, W)
-    detail = F.conv2d(first_last, laplacian.view(1, 1, 3, 3)).abs().view(video.shape[0], 2, -1).mean(dim=(0, 2))
+    """The last frame's detail over the first's (:func:`frame_detail`). 1 when detail holds
+    over time; < 1 when late frames blur."""
+    detail = frame_detail(video[:, [0, -1]])
     if detail[0] == 0:
         raise ValueError("late_sharpness: the first frames are flat (no detail to compare against)")
     return (detail[1] / detail[0]).item()
