@@ -117,3 +117,17 @@ def test_frame_detail_falls_frame_by_frame_as_frames_blur():
     detail = frame_detail(torch.stack(frames, dim=1))
     assert detail.shape == (4,)
     assert (detail[1:] < detail[:-1]).all()
+
+
+def test_image_factor_range_is_narrow_for_a_generator_that_draws_one_pose(net):
+    from mocohd.metrics.motion_stats import image_factor_range
+    from test_video_generator import tiny_video_generator
+
+    g = tiny_video_generator().image_generator
+    with one_thread():
+        ranges = image_factor_range(g, "faces", n_images=16, net=net)
+        g.synthesize = lambda w, noise=None: torch.zeros(len(w), 3, g.size, g.size)  # one flat image for every w
+        flat = image_factor_range(g, "faces", n_images=16, net=net)
+    assert set(ranges) == {"motion:eye_open", "motion:mouth_open", "motion:yaw", "motion:pitch"}
+    assert all(real > 0.05 for real, _ in ranges.values())  # real toy faces come in many poses
+    assert all(drawn < 1e-5 for _, drawn in flat.values()) and flat.keys() == ranges.keys()

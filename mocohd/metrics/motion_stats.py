@@ -102,6 +102,24 @@ def late_sharpness(video: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: int = 0,
+                       net: ToyFeatureNet | None = None) -> dict:
+    """{motion factor: (std over real toy images, std over G_I's samples)}: how far apart the
+    poses are that the image generator draws at all. A motion generator only walks W, so it
+    cannot turn a head further than G_I can draw one turned."""
+    from ..data.toyworld import make_images
+
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_images, image_generator.style_dim, generator=gen)
+    fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
+    fake_f, names = video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)
+    real_f, _ = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
+    motion = is_motion_factor(names)
+    return {n: (real_f[:, 0, i].std().item(), fake_f[:, 0, i].std().item())
+            for i, n in enumerate(names) if motion[i]}
+
+
+@torch.no_grad()
 def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int = 0,
                    net: ToyFeatureNet | None = None) -> dict:
     """Motion spread and identity drift of real toy clips, read by the same network."""
