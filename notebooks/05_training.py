@@ -285,10 +285,10 @@ plt.show()
 # 0.14 against 0.12; real clips 0.17) and leans twice as much on its noise (noise diversity
 # 0.027 against 0.013: more different motions per face). Its eyes open and close more than
 # in real clips (0.33 against 0.15), partly because eyes fade as late frames soften. What it
-# has not learned in 2,000 iterations: heads turn and nod at a quarter to a half of the real amount (yaw 0.06
-# against 0.23, pitch 0.08 against 0.16), mouths move less than real (0.09 against 0.13),
-# identity drifts twice as much as in real clips (0.026 against 0.013), and detail still falls
-# over the clip. The curve shows how: generated first frames carry about 30 % *more*
+# has not learned in 2,000 iterations: heads turn and nod at a quarter to a half of the real
+# amount (yaw 0.06 against 0.23, pitch 0.08 against 0.16), mouths move less than real (0.09
+# against 0.13), identity drifts twice as much as in real clips (0.026 against 0.013), and
+# detail still falls over the clip. The curve shows how: generated first frames carry about 30 % *more*
 # high-frequency detail than real ones (the small generator's speckle); over the clip they lose
 # a fifth to a third of it, ending at or a little below the real level, and the faces visibly
 # soften (compare the videos). The longer-trained model loses it sooner, by frame 8: it moves
