@@ -306,8 +306,8 @@ if earlier.exists():  # a user's own ablation folder may not hold it
     stages = compare({"800 it": earlier, label: p["motion_checkpoint"]}, domain, n_videos=n_videos, seed=seed)
     print(format_table(stages))
     with torch.no_grad():  # the same z and motion noise as section 8's `fake`
-        fake_800 = load_video_generator(earlier)(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))
-    fake_800 = fake_800["video"].clamp(-1, 1)
+        noise = torch.Generator().manual_seed(seed + 3)
+        fake_800 = load_video_generator(earlier)(z, n_frames=16, generator=noise)["video"].clamp(-1, 1)
     fig, ax = plt.subplots(figsize=(6, 3))
     for name, video in (("real clips", real.video), ("800 it", fake_800), (label, fake)):
         ax.plot(range(1, 17), frame_detail(video), marker="o", label=name)

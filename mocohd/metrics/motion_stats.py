@@ -37,7 +37,7 @@ import json
 import torch
 import torch.nn.functional as F
 
-from ..data.toyworld import make_clips
+from ..data.toyworld import make_clips, make_images
 from ..motion import noise_spread
 from .toy_features import ToyFeatureNet, load_toy_feature_net, video_factors
 
@@ -107,8 +107,6 @@ def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: 
     """{motion factor: (std over real toy images, std over G_I's samples)}: how far apart the
     poses are that the image generator draws at all. A motion generator only walks W, so it
     cannot turn a head further than G_I can draw one turned."""
-    from ..data.toyworld import make_images
-
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n_images, image_generator.style_dim, generator=gen)
     fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
@@ -177,7 +175,8 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         rows[label] = {k: v.mean().item() for k, v in values.items()}
         if repeats > 1:
             rows[label].update({f"{k}_sd": v.std().item() for k, v in values.items()})
-        motion = [n for n in reports[0]["per_factor"] if n.startswith("motion:")]
+        names = list(reports[0]["per_factor"])
+        motion = [n for n, moves in zip(names, is_motion_factor(names).tolist()) if moves]
         if motion:
             rows[label]["per_factor"] = {n: sum(r["per_factor"][n] for r in reports) / len(reports) for n in motion}
     return rows
@@ -194,7 +193,7 @@ def format_table(rows: dict) -> str:
     lines += [f"{name[-30:]:30s}" + "".join(cell(row, k) for k in KEYS) for name, row in rows.items()]
     factors = next((row["per_factor"] for row in rows.values() if row.get("per_factor")), None)
     if factors:  # each motion factor's spread over time, the toy world's blinks, talking, head turns
-        lines += ["", f"{'per motion factor':30s}" + "".join(f"{n[7:]:>19s}" for n in factors)]
+        lines += ["", f"{'per motion factor':30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
         lines += [f"{name[-30:]:30s}" + "".join(f"{row['per_factor'][n]:19.4f}" for n in factors)
                   for name, row in rows.items() if row.get("per_factor")]
     return "\n".join(lines)
