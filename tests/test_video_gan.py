@@ -90,6 +90,34 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
         "video"].shape == (1, 3, 3, 32, 32)
 
 
+def test_a_motion_generator_refuses_another_image_generator(tiny_generator, tmp_path):
+    """Replacing the G_I file under a trained motion generator must fail loudly, on load and on
+    resume; the moved original is accepted through the override."""
+    import shutil
+
+    from mocohd.train.image_gan import load_generator
+
+    folder = tmp_path / "gen"
+    folder.mkdir()
+    g_path = Path(shutil.copy(tiny_generator, folder / "tiny_32.pt"))
+    shutil.copy(tiny_generator.with_suffix(".pca.pt"), folder / "tiny_32.pca.pt")
+    VideoGANTrainer(small(tiny_generator, image_generator=str(g_path)), tmp_path / "run").fit(progress=False)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    moved = Path(shutil.copy(g_path, tmp_path / "original.pt"))
+    shutil.copy(folder / "tiny_32.pca.pt", tmp_path / "original.pca.pt")
+
+    other = torch.load(g_path, weights_only=False)  # "retrain" the G_I in place: same shapes, new weights
+    other["state_dicts"]["g_ema"] = {k: v + 0.01 for k, v in other["state_dicts"]["g_ema"].items()}
+    torch.save(other, g_path)
+    assert load_generator(g_path) is not None  # the file itself is a valid generator
+    with pytest.raises(ValueError, match="trained over an image generator with sha256"):
+        load_video_generator(ckpt)
+    with pytest.raises(ValueError, match="image_generator=PATH"):
+        VideoGANTrainer(small(tiny_generator, image_generator=str(g_path), steps=3), tmp_path / "run").load(ckpt)
+    vg = load_video_generator(ckpt, image_generator=moved)
+    assert vg(torch.randn(1, 32), n_frames=2)["video"].shape == (1, 2, 3, 32, 32)
+
+
 def test_temporal_flip_switch(tiny_generator, tmp_path):
     x = torch.arange(4.0).view(1, 1, 4, 1, 1)
     on = VideoGANTrainer(small(tiny_generator), tmp_path / "on")

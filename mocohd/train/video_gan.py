@@ -48,7 +48,7 @@ from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
 from .log import append_csv
 from .checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
-                         set_rng_state)
+                         set_rng_state, sha256)
 
 FORMAT = "mocohd.video_gan"
 
@@ -71,6 +71,18 @@ def load_image_generator(path: str | Path):
     if isinstance(ckpt, dict) and "format" in ckpt:
         return generator_from_checkpoint(check_checkpoint(ckpt, path, IMAGE_FORMAT))
     return load_rosinality_generator(ckpt)
+
+
+def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "the checkpoint") -> None:
+    """A motion generator is a path through one image generator's W: over any other G_I
+    (a retrained or replaced file at the same path) its steps mean something else. Checkpoints
+    record the sha256 of the G_I file they were trained over; refuse to pair them with another."""
+    trained_over = ckpt.get("image_generator_sha256")
+    if trained_over and sha256(path) != trained_over:
+        raise ValueError(f"{source} was trained over an image generator with sha256 {trained_over[:12]}..., but "
+                         f"{path} now holds another (sha256 {sha256(path)[:12]}...): the motion generator would "
+                         "walk a W it never saw. Point to the file it was trained over (load_video_generator("
+                         "..., image_generator=PATH), or the config's image_generator), or train a new one over this G_I")
 
 
 def open_video_dataset(cfg: VideoGANConfig, size: int):
@@ -160,6 +172,7 @@ class VideoGANTrainer:
     def _build_models(self):
         cfg = self.cfg
         g_i = load_image_generator(cfg.image_generator)
+        self.image_generator_sha256 = sha256(cfg.image_generator)  # what the motion generator is tied to
         pca = load_w_pca(cfg.pca or pca_path_for(cfg.image_generator))
         n_pca = min(motion_preset(cfg.motion).n_pca, pca["comp"].shape[0])  # a small W has fewer PCs
         self.motion_cfg = motion_preset(cfg.motion, w_dim=g_i.style_dim, n_pca=n_pca, n_frames=cfg.frames)
@@ -336,7 +349,7 @@ class VideoGANTrainer:
                   opt_dimg=self.opt_dimg.state_dict())
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
-                "state_dicts": sd, "rng": rng_state()}
+                "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -345,6 +358,7 @@ class VideoGANTrainer:
 
     def load(self, path: str | Path) -> None:
         ckpt = load_checkpoint(path, FORMAT)
+        check_image_generator(ckpt, self.cfg.image_generator, path)
         sd = ckpt["state_dicts"]
         for name, m in self.trainable_modules().items():
             m.load_state_dict(sd[name])
@@ -409,12 +423,18 @@ def _tensorboard(out: Path):
     return SummaryWriter(str(out / "tensorboard"))
 
 
-def load_video_generator(path: str | Path) -> VideoGenerator:
-    """The trained video generator (frozen G_I + motion generator) from a video-GAN checkpoint."""
+def load_video_generator(path: str | Path, image_generator: str | Path | None = None) -> VideoGenerator:
+    """The trained video generator (frozen G_I + motion generator) from a video-GAN checkpoint.
+
+    ``image_generator`` overrides the G_I path stored in the checkpoint (a file that has moved);
+    either way it must be the very file the motion generator was trained over (its PCA is read
+    from beside it unless the config names one)."""
     ckpt = load_checkpoint(path, FORMAT)
     cfg = from_dict(VideoGANConfig, ckpt["config"])
-    g_i = load_image_generator(_resolve(cfg.image_generator))
-    pca = load_w_pca(_resolve(cfg.pca) if cfg.pca else pca_path_for(_resolve(cfg.image_generator)))
+    g_i_path = Path(image_generator) if image_generator is not None else _resolve(cfg.image_generator)
+    check_image_generator(ckpt, g_i_path, path)
+    g_i = load_image_generator(g_i_path)
+    pca = load_w_pca(_resolve(cfg.pca) if cfg.pca else pca_path_for(g_i_path))
     from ..motion import MotionConfig
 
     motion = build_motion(from_dict(MotionConfig, ckpt["motion_config"]), pca)
@@ -430,7 +450,8 @@ def _resolve(p: str) -> Path:
 def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> Path:
     """Keep config + motion generator only, for the small shipped files."""
     ckpt = load_checkpoint(checkpoint, FORMAT)
-    small = {k: ckpt[k] for k in ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng")}
+    keep = ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng", "image_generator_sha256")
+    small = {k: ckpt[k] for k in keep if k in ckpt}
     small["state_dicts"] = {"motion": ckpt["state_dicts"]["motion"]}
     return save_checkpoint(out, {**small, **(extra or {})})
 
