@@ -131,3 +131,15 @@ def test_image_factor_range_is_narrow_for_a_generator_that_draws_one_pose(net):
     assert set(ranges) == {"motion:eye_open", "motion:mouth_open", "motion:yaw", "motion:pitch"}
     assert all(real > 0.05 for real, _ in ranges.values())  # real toy faces come in many poses
     assert all(drawn < 1e-5 for _, drawn in flat.values()) and flat.keys() == ranges.keys()
+
+
+def test_image_range_table_puts_real_images_first():
+    from mocohd.metrics.motion_stats import format_image_ranges
+
+    ranges = {"a.pt": {"motion:yaw": (0.35, 0.12), "motion:pitch": (0.25, 0.16)},
+              "runs/b/checkpoint.pt": {"motion:yaw": (0.35, 0.33), "motion:pitch": (0.25, 0.22)}}
+    lines = format_image_ranges(ranges).splitlines()
+    assert lines[0].split()[-2:] == ["yaw", "pitch"]
+    assert lines[1].split()[-2:] == ["0.350", "0.250"] and lines[1].startswith("real toy images")
+    assert lines[2].split() == ["a.pt", "0.120", "0.160"]
+    assert lines[3].split() == ["runs/b/checkpoint.pt", "0.330", "0.220"]

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 10 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 12 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
-# STEPS / FACES_IMAGE_STEPS / FACES_STEPS / FACES_MOTION_STEPS / SKY_STEPS / ABLATION_STEPS / BF16_STEPS override the training lengths
+# STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / SKY_STEPS / ABLATION_STEPS / BF16_STEPS
+# override the training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 STEPS=${STEPS:-1200}
-FACES_IMAGE_STEPS=${FACES_IMAGE_STEPS:-4500}
+FACES_IMAGE_STEPS=${FACES_IMAGE_STEPS:-8000}
+FACES_R1_FROM=${FACES_R1_FROM:-6000}  # faces: R1 weight 0.5 up to here, then 0.05
 FACES_STEPS=${FACES_STEPS:-800}
-FACES_MOTION_STEPS=${FACES_MOTION_STEPS:-2000}
+FACES_MOTION_STEPS=${FACES_MOTION_STEPS:-800}
+GI4500_MOTION_STEPS=${GI4500_MOTION_STEPS:-2000}
 SKY_STEPS=${SKY_STEPS:-220}
 ABLATION_STEPS=${ABLATION_STEPS:-230}
 BF16_STEPS=${BF16_STEPS:-60}
@@ -20,22 +23,32 @@ export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 [ -f data/checkpoints/toy_features.pt ] || $PY -m mocohd.metrics.toy_features train --out data/checkpoints/toy_features.pt
 
 # 2. One image generator per toy domain, two at a time (one thread each), then PCA + FD_toy + provenance.
-image() {  # domain steps bf16 [ship flags]
+train_image() {  # domain steps bf16 r1
   # --bf16 true: the setting the first 1200 steps were trained with (the preset defaults to fp32)
-  $PY -m mocohd.train image --preset full --data "toy:$1" --steps "$2" --ema-kimg 1 --bf16 "$3" --ckpt-every 100 \
-      --threads 1 --out "$RUNS/image_$1" --resume
-  $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1" "${@:4}"
+  $PY -m mocohd.train image --preset full --data "toy:$1" --steps "$2" --ema-kimg 1 --bf16 "$3" --r1 "$4" \
+      --ckpt-every 100 --threads 1 --out "$RUNS/image_$1" --resume
 }
-# Faces go on to FACES_IMAGE_STEPS (in fp32, faster than bf16 on a CPU without AMX); the
-# 1200-step stage is kept in ablation/ because the MI ablation (step 3) is trained over it.
+image() {  # domain steps bf16 r1 [ship flags]
+  train_image "$1" "$2" "$3" "$4"
+  $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1" "${@:5}"
+}
+# Faces go on in fp32 (faster than bf16 on a CPU without AMX). The 1200-step stage is kept in
+# ablation/ because the MI ablation (step 3) is trained over it, the 4500-step one because the
+# first shipped motion generator was. With the preset's R1 weight (0.5) the generator drew heads
+# looking straight ahead; from FACES_R1_FROM on, R1 0.05 (StyleGAN2-ADA's 0.0002 * res^2 / batch)
+# let the discriminator see head turns, and the generator learned to draw them (notebook 05).
 faces_image() {
-  image faces "$STEPS" true --name faces_64_1200 --out-dir data/checkpoints/ablation
-  image faces "$FACES_IMAGE_STEPS" false
+  image faces "$STEPS" true 0.5 --name faces_64_1200 --out-dir data/checkpoints/ablation
+  image faces 4500 false 0.5 --name faces_64_4500 --out-dir data/checkpoints/ablation
+  train_image faces "$FACES_R1_FROM" false 0.5
+  image faces "$FACES_IMAGE_STEPS" false 0.05
 }
-(faces_image; image animals "$STEPS" true) & (image sky "$STEPS" true; image actions "$STEPS" true) & wait
+(faces_image; image animals "$STEPS" true 0.5) & (image sky "$STEPS" true 0.5; image actions "$STEPS" true 0.5) & wait
 
-# 3. Motion generators over the frozen generators: the shipped faces one (its FACES_STEPS stage
-#    kept in ablation/ to show what longer training buys), then the MI ablation, made twice from
+# 3. Motion generators over the frozen generators: the shipped faces one, over the 8000-step
+#    faces generator (its FACES_STEPS stage kept in ablation/ when it runs longer); the first
+#    shipped one, over the 4500-step generator, kept in ablation/ at 800 and 2000 iterations
+#    (what longer training buys, and what a better image generator buys); the MI ablation, made twice from
 #    the same seed over the 1200-step faces generator, with and without the MI loss (notebook 05),
 #    each kept at ABLATION_STEPS and at FACES_STEPS in data/checkpoints/ablation/.
 video() {  # domain steps run-suffix image-generator [extra trainer flags]
@@ -50,11 +63,19 @@ ablation() {  # run-suffix name [extra trainer flags]
   done
 }
 bf16() { video faces "$BF16_STEPS" "_bf16_$1_seed$2" data/checkpoints/ablation/faces_64_1200.pt --bf16 "$1" --seed "$2"; }
-(video faces "$FACES_STEPS" "" data/checkpoints/faces_64.pt
- $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces" --name "faces_motion_$FACES_STEPS" \
-     --out-dir data/checkpoints/ablation
+gi4500() {  # steps
+  video faces "$1" _gi4500 data/checkpoints/ablation/faces_64_4500.pt
+  $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces_gi4500" --name "faces_motion_gi4500_$1" \
+      --out-dir data/checkpoints/ablation
+}
+(if [ "$FACES_MOTION_STEPS" -gt "$FACES_STEPS" ]; then
+   video faces "$FACES_STEPS" "" data/checkpoints/faces_64.pt
+   $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces" --name "faces_motion_$FACES_STEPS" \
+       --out-dir data/checkpoints/ablation
+ fi
  video faces "$FACES_MOTION_STEPS" "" data/checkpoints/faces_64.pt
- $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces") &
+ $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces"
+ gi4500 800; gi4500 "$GI4500_MOTION_STEPS") &
 (ablation _mi mi) &
 wait
 (ablation _nomi nomi --no-mi) &

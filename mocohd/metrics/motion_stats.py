@@ -26,7 +26,9 @@ It is a ratio within each generator, so read it beside :func:`frame_detail`'s ab
 the small toy generators' first frames carry more speckle than real frames do.
 
 Command line (the MI ablation, issue 4):
-``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``
+``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``;
+the poses image generators draw at all (shipped files or image-GAN run checkpoints):
+``python -m mocohd.metrics.motion_stats --domain faces --image-range data/checkpoints/faces_64.pt OTHER.pt``
 """
 
 from __future__ import annotations
@@ -199,15 +201,40 @@ def format_table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def format_image_ranges(ranges: dict) -> str:
+    """{label: image_factor_range(...)} as a table: real images first, then each generator."""
+    factors = list(next(iter(ranges.values())))
+    lines = [f"{'std across images':40s}" + "".join(f"{n.split(':', 1)[1]:>13s}" for n in factors)]
+    first = next(iter(ranges.values()))
+    lines.append(f"{'real toy images':40s}" + "".join(f"{first[n][0]:13.3f}" for n in factors))
+    lines += [f"{label[-40:]:40s}" + "".join(f"{r[n][1]:13.3f}" for n in factors) for label, r in ranges.items()]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.metrics.motion_stats", description=__doc__.splitlines()[0])
-    p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints)")
+    p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints); "
+                                                  "with --image-range, image-generator files")
+    p.add_argument("--image-range", action="store_true",
+                   help="the files are image generators: the spread of each motion factor over their samples")
+    p.add_argument("--images", type=int, default=256, help="--image-range: samples per generator and real images")
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
     p.add_argument("--videos", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
+    if args.image_range:
+        from ..train.video_gan import load_image_generator
+
+        net = load_toy_feature_net()
+        ranges = {path: image_factor_range(load_image_generator(path), args.domain, args.images, args.seed, net)
+                  for path in args.checkpoints}
+        print(format_image_ranges(ranges))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(ranges, f, indent=2)
+        return
     rows = compare({path: path for path in args.checkpoints}, args.domain, args.videos, args.seed, args.repeats)
     print(format_table(rows))
     if args.json:
