@@ -383,7 +383,7 @@ for name, f in (("diverse batch", feats), ("collapsed batch", collapsed)):
 # In smoke mode this is a tiny 32x32 generator for 30 steps: coloured blobs, but every line of
 # the loop runs. In full mode, 1,200 steps of the shipped configuration on toy faces: round
 # heads with hair and skin colours on varied backgrounds and shirts; eyes and mouths need
-# longer training (section 9 shows the same recipe after 1,200 and after 4,500 steps).
+# longer training (section 9 shows the faces generator after 1,200, 4,500 and 8,000 steps).
 
 # %%
 # ema_kimg=1 as for the shipped checkpoints: the default 10k-image EMA half-life (625 steps)
@@ -440,7 +440,7 @@ plt.show()
 # are furry heads with eyes and a dark nose; skies are clouds over a dark horizon; actions are
 # a standing figure on grass. Each is far from perfect after a few CPU-hours (textures are
 # noisy, small parts blur), but the domains cannot be confused. The animals, sky and actions
-# generators ran 1,200 steps; the faces one 4,500 (below: why).
+# generators ran 1,200 steps; the faces one 8,000 (below: why).
 #
 # How near to the real toy images? Each checkpoint's provenance file records a Fréchet
 # distance on the features of a small network trained to predict the toy world's factors
@@ -461,14 +461,33 @@ for name, path in gallery.items():
 
 # %% [markdown]
 # **A good image generator is what you need**: the paper's title, on the toy world. The faces
-# run was shipped once after 1,200 steps (kept in `data/checkpoints/ablation/`, because the
-# MI ablation of notebook 05 was trained over it) and then trained on to 4,500 steps. Same
-# recipe, same $z$'s: after 1,200 steps the heads had hair and skin but no eyes or mouths, and
-# a video model built on top can only move what the image generator can draw (notebook 05).
+# run was shipped after 1,200 steps, again after 4,500, and now after 8,000; the earlier two
+# are kept in `data/checkpoints/ablation/`, because motion generators were trained over them
+# (notebook 05). Same $z$'s in each row below:
+#
+# - after **1,200** steps the heads had hair and skin but no eyes or mouths;
+# - after **4,500** they had both, but nearly every head looked straight ahead: across its
+#   samples, the head turn (yaw) read by the FD_toy network spread 0.12, against 0.35 for real
+#   toy faces;
+# - from step 6,000 on, the R1 penalty was made ten times weaker (γ = 0.05 instead of the
+#   `full` preset's 0.5: StyleGAN2-ADA's rule of thumb, 0.0002 · size² / batch). R1 punishes
+#   the discriminator for a steep gradient at real images; a smoother discriminator is easier to
+#   train against, but it can also miss a head turned by two or three pixels, and a generator
+#   is only pushed to draw what its discriminator notices. 1,500 steps later the samples turned
+#   their heads as far as real ones do (yaw spread 0.34; after **8,000** steps, FD_toy 5.5
+#   against 8.0 at 4,500).
+#
+# A video model built on top can only move what the image generator can draw: notebook 05,
+# section 8, shows what this did to the motion. `python -m mocohd.metrics.motion_stats
+# --domain faces --image-range FILE ...` measures the poses any generator file draws.
 
 # %%
 if p["faces_short"] is not None:
-    pair = {"1,200 steps": p["faces_short"], "shipped": gallery.get("faces", p["checkpoint"])}
+    pair = {"1,200 steps": p["faces_short"]}
+    middle = p["faces_short"].parent / "faces_64_4500.pt"  # kept beside it in data/checkpoints/ablation/
+    if middle.exists():
+        pair["4,500 steps"] = middle
+    pair["shipped"] = gallery.get("faces", p["checkpoint"])
     with torch.no_grad():
         rows = [load_generator(path)([z], randomize_noise=False)[0] for path in pair.values()]
     titles = []
@@ -479,6 +498,12 @@ if p["faces_short"] is not None:
         titles += [f"{info.get('steps', label)} steps" if j == 0 else "" for j in range(8)]
     show_images(torch.cat(rows), columns=8, size=1.2, titles=titles)
     plt.show()
+    # The poses each one draws: spread of each motion factor over its samples (full mode: 256)
+    from mocohd.metrics.motion_stats import format_image_ranges, image_factor_range
+
+    n_images = params.by_mode(mode, 64, 256)
+    print(format_image_ranges({label: image_factor_range(load_generator(path), "faces", n_images, seed)
+                               for label, path in pair.items()}))
 
 # %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).

@@ -201,12 +201,15 @@ show_videos(torch.cat([before, after]), titles=[f"before z{i}" for i in range(4)
 # its frozen shipped image generator (their JSON files give the command, steps and time). Below:
 # eight random videos from each, 16 frames, with one noise map per video. Look for what moves
 # and what stays: the sky's clouds drift and change shape over still hills; the faces turn and
-# tilt, and their eyes and mouths change. What $G_M$ can do is bounded by what $G_I$ can draw:
-# the first faces motion generator was trained over the faces image generator at 1,200 steps,
-# which drew no eyes or mouths (notebook 01, section 9), so it could only turn heads. The one
-# shipped now was trained with the same settings over the generator at 4,500 steps, for 2,000
-# iterations. Some clips still soften in their last frames, where the path leaves the region
-# of $W$ that $G_I$ renders well (section 8 measures it).
+# nod, and their eyes and mouths change. What $G_M$ can do is bounded by what $G_I$ can draw,
+# and the faces models show it twice over. The first was trained over the faces image
+# generator at 1,200 steps, which drew no eyes or mouths (notebook 01, section 9), so it could
+# only turn heads. The second, over the generator at 4,500 steps, moved eyes and mouths but
+# hardly turned a head: that generator drew nearly every head looking straight ahead. The one
+# shipped now ran 800 iterations with the same settings over the generator at 8,000 steps,
+# which draws heads turned as far as real toy faces. Its clips keep their identity and their
+# detail to the last frame, but every motion is still smaller than in real clips (section 8
+# measures both models against real clips).
 
 # %%
 shipped = {"faces": load_video_generator(p["motion_checkpoint"]),
@@ -274,68 +277,96 @@ plot_series(fake_f[0][:, idx], [names[i] for i in idx], ax=axes[1], title="a gen
 plt.show()
 
 # %% [markdown]
-# ### What longer training buys
+# ### What longer training buys, and what a better image generator buys
 #
-# The shipped faces run was also kept at 800 iterations (`ablation/faces_motion_800.pt`: the
-# same run and seed, over the same image generator). Below, both next to real clips, with each
-# motion factor's spread and the **late sharpness**: the detail (mean absolute Laplacian) of
-# frame 16 over that of frame 1, which is 1 on real clips and drops when late frames blur.
+# The motion generator shipped before this one, trained over the 4,500-step faces generator,
+# is kept at 800 and at 2,000 iterations (`ablation/faces_motion_gi4500_{800,2000}.pt`). The
+# shipped one ran 800 iterations with the same settings and seed over the 8,000-step
+# generator. So the table below holds two experiments: 800 → 2,000 iterations over one
+# $G_I$ (a longer $G_M$ run), and 800 iterations over the 4,500-step → the 8,000-step $G_I$
+# (a better image generator, the same motion training). Next to real clips: each motion
+# factor's spread, and the **late sharpness**: the detail (mean absolute Laplacian) of frame 16
+# over that of frame 1, which is 1 on real clips and drops when late frames blur.
 #
-# Trained 1,200 iterations longer (73 more minutes), the generator moves more (motion spread
-# 0.14 against 0.12; real clips 0.17) and leans twice as much on its noise (noise diversity
-# 0.027 against 0.013: more different motions per face). Its eyes open and close more than
-# in real clips (0.33 against 0.15), partly because eyes fade as late frames soften. What it
-# has not learned in 2,000 iterations: heads turn and nod at a quarter to a half of the real
-# amount (yaw 0.06 against 0.23, pitch 0.08 against 0.16), mouths move less than real (0.09
-# against 0.13), identity drifts twice as much as in real clips (0.026 against 0.013), and
-# detail still falls over the clip. The curve shows how: generated first frames carry about 30 % *more*
-# high-frequency detail than real ones (the small generator's speckle); over the clip they lose
-# a fifth to a third of it, ending at or a little below the real level, and the faces visibly
-# soften (compare the videos). The longer-trained model loses it sooner, by frame 8: it moves
-# away from $w_0$ faster. These figures come from 32 videos and 3 draws
-# (`python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/ablation/faces_motion_800.pt data/checkpoints/faces_motion.pt --repeats 3`);
-# the cell uses `n_videos` clips and one draw, so its numbers wobble around them.
+# **A longer $G_M$ run** (800 → 2,000 iterations over the 4,500-step $G_I$, 73 more minutes):
+# the generator moved more (motion spread 0.12 → 0.14; real clips 0.17) and leaned twice as
+# much on its noise (noise diversity 0.013 → 0.027: more different motions per face), but
+# heads still turned at a quarter of the real amount (yaw 0.05 → 0.06, real 0.23), mouths
+# moved at 70 % of real, identity drifted twice as much as in real clips (0.022 → 0.026,
+# real 0.013), and detail fell over the clip: generated first frames carry about 30 % *more*
+# high-frequency detail than real ones (the small generator's speckle) and lose a fifth to a
+# third of it by frame 16 (late sharpness 0.70 → 0.67). Its eyes "open and close" twice as
+# much as real ones (0.28 → 0.33, real 0.15), largely because eyes fade as the frames soften.
+#
+# **A better image generator, the same motion training** (800 iterations over the 4,500-step
+# → the 8,000-step $G_I$): heads turn and nod more (yaw 0.053 → 0.082, pitch 0.056 → 0.077:
+# as much nodding as 2,000 iterations gave before, half again as much turning), identity now
+# holds as in real clips (drift 0.022 → 0.014, real 0.013), the frames keep their detail to
+# the end (late sharpness 0.70 → 1.02), and one face gets more different motions (noise
+# diversity 0.013 → 0.024). But eyes and mouths move less (eyes 0.28 → 0.07, mouth 0.09 →
+# 0.05), so the overall motion spread is lower (0.12 → 0.07): the old model's large eye
+# numbers were mostly the fading, and the new $G_I$ draws eyes with less variety than real
+# faces (below). Every motion is still a third to a half of the real amount after 800
+# iterations; the run continues where it stopped (`--resume`).
+#
+# These figures come from 32 videos and 3 draws (`python -m mocohd.metrics.motion_stats
+# --domain faces data/checkpoints/ablation/faces_motion_gi4500_800.pt
+# data/checkpoints/ablation/faces_motion_gi4500_2000.pt data/checkpoints/faces_motion.pt
+# --repeats 3`); the cell uses `n_videos` clips and one draw, so its numbers wobble around them.
 
 # %%
-from mocohd.metrics.motion_stats import compare, format_table, frame_detail
+from mocohd.metrics.motion_stats import compare, format_image_ranges, format_table, frame_detail, image_factor_range
 
-earlier = p["ablation_dir"] / f"{domain}_motion_800.pt"
-if earlier.exists():  # a user's own ablation folder may not hold it
+stages = {"800 it, G_I 4,500": p["ablation_dir"] / f"{domain}_motion_gi4500_800.pt",
+          "2,000 it, G_I 4,500": p["ablation_dir"] / f"{domain}_motion_gi4500_2000.pt"}
+stages = {label: path for label, path in stages.items() if path.exists()}  # a user's own folder may lack them
+if stages:
     info = p["motion_checkpoint"].with_suffix(".json")
-    label = f"{json.loads(info.read_text())['steps']} it (shipped)" if info.exists() else "motion_checkpoint"
-    stages = compare({"800 it": earlier, label: p["motion_checkpoint"]}, domain, n_videos=n_videos, seed=seed)
-    print(format_table(stages))
+    shipped_label = f"{json.loads(info.read_text())['steps']} it, shipped" if info.exists() else "motion_checkpoint"
+    stages[shipped_label] = p["motion_checkpoint"]
+    print(format_table(compare(stages, domain, n_videos=n_videos, seed=seed)))
+    videos = {}
     with torch.no_grad():  # the same z and motion noise as section 8's `fake`
-        noise = torch.Generator().manual_seed(seed + 3)
-        fake_800 = load_video_generator(earlier)(z, n_frames=16, generator=noise)["video"].clamp(-1, 1)
+        for label, path in stages.items():
+            model = vg if path == p["motion_checkpoint"] else load_video_generator(path)
+            videos[label] = model(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
     fig, ax = plt.subplots(figsize=(6, 3))
-    for name, video in (("real clips", real.video), ("800 it", fake_800), (label, fake)):
-        ax.plot(range(1, 17), frame_detail(video), marker="o", label=name)
+    for label, video in {"real clips": real.video, **videos}.items():
+        ax.plot(range(1, 17), frame_detail(video), marker="o", label=label)
     ax.set(xlabel="frame", ylabel="mean |Laplacian|", title="detail per frame")
-    ax.legend()
+    ax.legend(fontsize=8)
     plt.show()
     k = min(4, len(fake))
-    show_videos(torch.cat([fake_800[:k], fake[:k]]), titles=["800 it"] * k + [label] * k, columns=k, fps=6)
+    show_videos(torch.cat([v[:k] for v in videos.values()]), titles=[label for label in videos for _ in range(k)],
+                columns=k, fps=6)
 
 # %% [markdown]
-# **Why do heads turn so little?** A motion generator only walks through $W$: it cannot turn a
-# head further than $G_I$ can draw one turned. So ask $G_I$ first: how far apart are the poses
-# it draws at all? Below, each motion factor's spread over random samples of $G_I$, next to the
-# same number over real toy images (in full mode, 256 of each: yaw 0.12 against 0.35, pitch
-# 0.16 against 0.25, mouth 0.18 against 0.24, eyes 0.17 against 0.20; smoke mode's 64 images
-# wobble around these). The faces generator draws heads looking nearly straight ahead: about a
-# third of the real spread of yaw and two thirds of the pitch. The head turns it never learned
-# to draw, no motion generator trained over it can produce; that limit is the image
-# generator's, the paper's point once more. The fix is a $G_I$ that covers the poses, not a
-# longer $G_M$ run.
+# **Why did heads hardly turn over the 4,500-step generator?** A motion generator only walks
+# through $W$: it cannot turn a head further than $G_I$ can draw one turned. So ask each $G_I$
+# first: how far apart are the poses it draws at all? Below, each motion factor's spread over
+# random samples of the two image generators, next to the same number over real toy images.
+# In full mode (256 of each; smoke mode's 64 wobble around these):
+#
+# | std across images | eyes | mouth | yaw (turn) | pitch (nod) |
+# |---|---|---|---|---|
+# | real toy images | 0.20 | 0.24 | 0.35 | 0.25 |
+# | $G_I$, 4,500 steps | 0.17 | 0.18 | 0.12 | 0.16 |
+# | $G_I$, 8,000 steps (shipped) | 0.13 | 0.24 | 0.34 | 0.25 |
+#
+# The 4,500-step generator drew heads looking nearly straight ahead: a third of the real
+# spread of yaw, two thirds of the pitch. No motion generator trained over it could produce
+# the turns it never learned to draw; no longer $G_M$ run could fix that. What fixed it was in
+# the image generator's training: a ten times weaker R1 penalty from step 6,000 (notebook 01,
+# section 9) let its discriminator notice a turned head, and the generator learned to draw the
+# real range of turns and nods. Its eyes vary less than real ones (0.13 against 0.20), so
+# blinks are the one motion the new $G_I$ covers less well than the old.
 
 # %%
-from mocohd.metrics.motion_stats import image_factor_range
-
-ranges = image_factor_range(vg.image_generator, domain, n_images=by_mode(mode, 64, 256), seed=seed)
-print(f"{'factor':18s} {'real images':>12s} {'G_I samples':>12s}   (std across images)")
-for name, (real_std, drawn_std) in ranges.items():
-    print(f"{name:18s} {real_std:12.3f} {drawn_std:12.3f}")
+if stages:
+    older = load_video_generator(next(iter(stages.values()))).image_generator  # the 4,500-step G_I
+    n_images = by_mode(mode, 64, 256)
+    print(format_image_ranges({"G_I, 4,500 steps": image_factor_range(older, domain, n_images, seed),
+                               "G_I, shipped": image_factor_range(vg.image_generator, domain, n_images, seed)}))
 
 # %% [markdown]
 # ## 9. Does the mutual-information loss matter? The ablation
@@ -468,6 +499,10 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   $\epsilon$) and one of the discriminators, against one real batch.
 # - $G_I$ is frozen: no optimizer holds its weights, yet every loss reaches $G_M$ through it.
 # - Trained motion keeps content (identity factors flat) while moving the motion factors.
+# - $G_M$ moves only what $G_I$ draws: over an image generator that drew heads looking straight
+#   ahead, 1,200 more motion iterations hardly made heads turn; over one that draws turned
+#   heads, the same 800 iterations turned them half again as much, kept identity and detail
+#   as in real clips, and moved eyes and mouths less (section 8).
 # - The MI loss: no difference after 230 iterations, paths about 10 % more diverse in $W$
 #   after 800 (one run per arm). bf16 rendering trains about 2× faster to the same place.
 #
@@ -478,3 +513,6 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 # 2. Set `cfg.g_steps = 1` and train for the same wall time: is the motion better or worse?
 # 3. Run section 7 with the sky model: does the sky keep its colours while the clouds drift?
 # 4. Time one iteration with `bf16=False, channels_last=False` and compare with the default.
+# 5. Train an image generator on toy faces with `--r1 0.5` and with `--r1 0.05` from the same
+#    checkpoint, and follow the poses each draws with `python -m mocohd.metrics.motion_stats
+#    --domain faces --image-range RUN/checkpoint.pt`. How many steps until they differ?
