@@ -203,9 +203,9 @@ def format_table(rows: dict) -> str:
 
 def format_image_ranges(ranges: dict) -> str:
     """{label: image_factor_range(...)} as a table: real images first, then each generator."""
-    factors = list(next(iter(ranges.values())))
+    first = next(iter(ranges.values()))  # every generator is compared with the same real images
+    factors = list(first)
     lines = [f"{'std across images':40s}" + "".join(f"{n.split(':', 1)[1]:>13s}" for n in factors)]
-    first = next(iter(ranges.values()))
     lines.append(f"{'real toy images':40s}" + "".join(f"{first[n][0]:13.3f}" for n in factors))
     lines += [f"{label[-40:]:40s}" + "".join(f"{r[n][1]:13.3f}" for n in factors) for label, r in ranges.items()]
     return "\n".join(lines)

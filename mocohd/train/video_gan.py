@@ -78,9 +78,12 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
     (a retrained or replaced file at the same path) its steps mean something else. Checkpoints
     record the sha256 of the G_I file they were trained over; refuse to pair them with another."""
     trained_over = ckpt.get("image_generator_sha256")
-    if trained_over and sha256(path) != trained_over:
+    if not trained_over:  # checkpoints written before the fingerprint existed
+        return
+    found = sha256(path)
+    if found != trained_over:
         raise ValueError(f"{source} was trained over an image generator with sha256 {trained_over[:12]}..., but "
-                         f"{path} now holds another (sha256 {sha256(path)[:12]}...): the motion generator would "
+                         f"{path} now holds another (sha256 {found[:12]}...): the motion generator would "
                          "walk a W it never saw. Point to the file it was trained over (load_video_generator("
                          "..., image_generator=PATH), or the config's image_generator), or train a new one over this G_I")
 
