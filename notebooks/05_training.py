@@ -327,11 +327,13 @@ if stages:
     # full mode: mean ± sd of 3 draws; one draw of 32 clips can land far from the mean (the
     # shipped model's yaw read 0.052 in one draw and 0.081-0.097 in five others)
     print(format_table(compare(stages, domain, n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))
-    videos = {}
-    with torch.no_grad():  # the same z and motion noise as section 8's `fake`
+    videos = {shipped_label: fake}  # section 8's clips of the shipped model
+    with torch.no_grad():  # the same z and motion noise for the others
         for label, path in stages.items():
-            model = vg if path == p["motion_checkpoint"] else load_video_generator(path)
-            videos[label] = model(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
+            if label != shipped_label:
+                noise = torch.Generator().manual_seed(seed + 3)
+                videos[label] = load_video_generator(path)(z, n_frames=16, generator=noise)["video"].clamp(-1, 1)
+    videos = {label: videos[label] for label in stages}  # in the table's order
     fig, ax = plt.subplots(figsize=(6, 3))
     for label, video in {"real clips": real.video, **videos}.items():
         ax.plot(range(1, 17), frame_detail(video), marker="o", label=label)
