@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 12 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 13 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
-# STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / SKY_STEPS / ABLATION_STEPS / BF16_STEPS
+# STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
+# ABLATION_STEPS / BF16_STEPS
 # override the training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
@@ -12,12 +13,28 @@ FACES_IMAGE_STEPS=${FACES_IMAGE_STEPS:-8000}
 FACES_R1_FROM=${FACES_R1_FROM:-6000}  # faces: R1 weight 0.5 up to here, then 0.05
 FACES_STEPS=${FACES_STEPS:-800}
 FACES_MOTION_STEPS=${FACES_MOTION_STEPS:-800}
+FACES_LONG_STEPS=${FACES_LONG_STEPS:-2000}  # the shipped faces run trained on (moved less)
 GI4500_MOTION_STEPS=${GI4500_MOTION_STEPS:-2000}
 SKY_STEPS=${SKY_STEPS:-220}
 ABLATION_STEPS=${ABLATION_STEPS:-230}
 BF16_STEPS=${BF16_STEPS:-60}
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
+
+# A run shipped at several stages trains on in one folder; each stage is shipped from a copy of
+# the folder made when the run reached it, so running the script again ships the same weights.
+stage() {  # run-folder steps
+  if [ ! -d "$1_at$2" ]; then
+    local step
+    step=$($PY -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["step"])' \
+           "$1/checkpoint.pt")
+    if [ "$step" != "$2" ]; then
+      echo "$1 is at step $step, not $2, and $1_at$2 is missing: train that stage again in a new RUNS folder" >&2
+      exit 1
+    fi
+    cp -r "$1" "$1_at$2"
+  fi
+}
 
 # 1. The feature network behind FD_toy (needed by step 2's measurements).
 [ -f data/checkpoints/toy_features.pt ] || $PY -m mocohd.metrics.toy_features train --out data/checkpoints/toy_features.pt
@@ -30,7 +47,8 @@ train_image() {  # domain steps bf16 r1
 }
 image() {  # domain steps bf16 r1 [ship flags]
   train_image "$1" "$2" "$3" "$4"
-  $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1" "${@:5}"
+  stage "$RUNS/image_$1" "$2"
+  $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1_at$2" "${@:5}"
 }
 # Faces go on in fp32 (faster than bf16 on a CPU without AMX). The 1200-step stage is kept in
 # ablation/ because the MI ablation (step 3) is trained over it, the 4500-step one because the
@@ -43,10 +61,11 @@ faces_image() {
   train_image faces "$FACES_R1_FROM" false 0.5
   image faces "$FACES_IMAGE_STEPS" false 0.05
 }
-(faces_image; image animals "$STEPS" true 0.5) & (image sky "$STEPS" true 0.5; image actions "$STEPS" true 0.5) & wait
+wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group stops the script
+(faces_image; image animals "$STEPS" true 0.5) & (image sky "$STEPS" true 0.5; image actions "$STEPS" true 0.5) & wait_all
 
 # 3. Motion generators over the frozen generators: the shipped faces one, over the 8000-step
-#    faces generator (its FACES_STEPS stage kept in ablation/ when it runs longer); the first
+#    faces generator (the same run trained on to FACES_LONG_STEPS kept in ablation/); the first
 #    shipped one, over the 4500-step generator, kept in ablation/ at 800 and 2000 iterations
 #    (what longer training buys, and what a better image generator buys); the MI ablation, made twice from
 #    the same seed over the 1200-step faces generator, with and without the MI loss (notebook 05),
@@ -55,35 +74,34 @@ video() {  # domain steps run-suffix image-generator [extra trainer flags]
   $PY -m mocohd.train video --preset full --data "toy:$1" --image-generator "$4" \
       --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume "${@:5}"
 }
+ship_video() {  # domain run-suffix steps [ship flags]
+  stage "$RUNS/video_$1$2" "$3"
+  $PY -m mocohd.train.ship video --domain "$1" --run "$RUNS/video_$1$2_at$3" "${@:4}"
+}
 ablation() {  # run-suffix name [extra trainer flags]
   for steps in "$ABLATION_STEPS" "$FACES_STEPS"; do
     video faces "$steps" "$1" data/checkpoints/ablation/faces_64_1200.pt "${@:3}"
-    $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces$1" --name "faces_motion_$2_$steps" \
-        --out-dir data/checkpoints/ablation
+    ship_video faces "$1" "$steps" --name "faces_motion_$2_$steps" --out-dir data/checkpoints/ablation
   done
 }
 bf16() { video faces "$BF16_STEPS" "_bf16_$1_seed$2" data/checkpoints/ablation/faces_64_1200.pt --bf16 "$1" --seed "$2"; }
 gi4500() {  # steps
   video faces "$1" _gi4500 data/checkpoints/ablation/faces_64_4500.pt
-  $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces_gi4500" --name "faces_motion_gi4500_$1" \
-      --out-dir data/checkpoints/ablation
+  ship_video faces _gi4500 "$1" --name "faces_motion_gi4500_$1" --out-dir data/checkpoints/ablation
 }
-(if [ "$FACES_MOTION_STEPS" -gt "$FACES_STEPS" ]; then
-   video faces "$FACES_STEPS" "" data/checkpoints/faces_64.pt
-   $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces" --name "faces_motion_$FACES_STEPS" \
-       --out-dir data/checkpoints/ablation
- fi
- video faces "$FACES_MOTION_STEPS" "" data/checkpoints/faces_64.pt
- $PY -m mocohd.train.ship video --domain faces --run "$RUNS/video_faces"
+(video faces "$FACES_MOTION_STEPS" "" data/checkpoints/faces_64.pt
+ ship_video faces "" "$FACES_MOTION_STEPS"
+ video faces "$FACES_LONG_STEPS" "" data/checkpoints/faces_64.pt
+ ship_video faces "" "$FACES_LONG_STEPS" --name "faces_motion_$FACES_LONG_STEPS" --out-dir data/checkpoints/ablation
  gi4500 800; gi4500 "$GI4500_MOTION_STEPS") &
 (ablation _mi mi) &
-wait
+wait_all
 (ablation _nomi nomi --no-mi) &
-(video sky "$SKY_STEPS" "" data/checkpoints/sky_64.pt; $PY -m mocohd.train.ship video --domain sky --run "$RUNS/video_sky"
+(video sky "$SKY_STEPS" "" data/checkpoints/sky_64.pt; ship_video sky "" "$SKY_STEPS"
  # 4. bf16 rendering's effect on a trained result: BF16_STEPS iterations of the faces run in
  #    fp32 against bf16 (the seed-to-seed difference in bf16 gives the scale).
  bf16 false 0; bf16 true 0; bf16 true 1) &
-wait
+wait_all
 $PY -m mocohd.train.ship compare --domain faces --runs "with MI=$RUNS/video_faces_mi" "without MI=$RUNS/video_faces_nomi" \
     --json data/checkpoints/ablation/mi_ablation.json
 $PY -m mocohd.train.ship compare --domain faces --runs "fp32, seed 0=$RUNS/video_faces_bf16_false_seed0" \
