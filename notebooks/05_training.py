@@ -303,10 +303,10 @@ plt.show()
 # heads turned and nodded *less* (yaw 0.082 → 0.057, pitch 0.077 → 0.060; over 6 draws
 # 0.086 → 0.058 and 0.082 → 0.062, well beyond one draw's wobble), the paths through $W$
 # spread less across noises (0.030 → 0.023), mouths moved about as much, and identity and
-# detail stayed at the real level. A GAN's generator has no reason to move *more* as it
-# trains: it moves however the discriminator lets it pass, and here the discriminator let
-# smaller turns pass. This is one run; the 800-iteration stage, which moves more, stays
-# shipped.
+# detail stayed at the real level. Longer adversarial training is not a steady climb
+# towards the real amount of motion: nothing in the losses pays $G_M$ for moving more, only
+# for fooling a discriminator, and a run can drift either way. This is one run; the
+# 800-iteration stage, which moves more, stays shipped.
 #
 # **A better image generator, the same motion training** (800 iterations over the 4,500-step
 # → the 8,000-step $G_I$): heads turn and nod more (yaw 0.053 → 0.082, pitch 0.056 → 0.077:
