@@ -96,6 +96,19 @@ def test_late_sharpness_sees_a_blurred_last_frame():
         late_sharpness(torch.zeros(1, 2, 3, 8, 8))
 
 
+def test_events_count_the_clips_in_which_a_factor_really_changes():
+    from mocohd.metrics.motion_stats import EVENT_RANGE
+
+    names = ["identity:a", "motion:eye_open", "motion:yaw"]
+    factors = torch.zeros(4, 6, 3)
+    factors[0, 3, 1] = 1.0  # clip 0 blinks fully once
+    factors[1, :, 1] = torch.linspace(0, EVENT_RANGE / 2, 6)  # clip 1 half-closes its eyes: too little
+    factors[:, :, 2] = torch.linspace(-0.5, 0.5, 6)  # every clip turns its head
+    factors[2, :, 0] = torch.linspace(0, 1, 6)  # identity moving is not an event
+    s = factor_spread(factors, names)
+    assert s["events"] == {"motion:eye_open": 0.25, "motion:yaw": 1.0}
+
+
 def test_table_lists_each_motion_factor():
     from mocohd.metrics.motion_stats import format_table
 
@@ -105,6 +118,14 @@ def test_table_lists_each_motion_factor():
     header = lines.index("") + 1
     assert "yaw" in lines[header] and "eye_open" in lines[header]
     assert "0.2600" in lines[header + 1] and "0.3600" in lines[header + 2]
+    assert len(lines) == header + 3  # no events block without events
+
+    rows["real toy clips"]["events"] = {"motion:yaw": 0.8, "motion:eye_open": 0.72}
+    rows["a model"]["events"] = {"motion:yaw": 0.55, "motion:eye_open": 0.25}
+    lines = format_table(rows).splitlines()
+    events = len(lines) - 1 - lines[::-1].index("") + 1
+    assert "clips changing > 0.3" in lines[events] and "yaw" in lines[events]
+    assert lines[events + 1].split()[-2:] == ["0.80", "0.72"] and lines[events + 2].split()[-2:] == ["0.55", "0.25"]
 
 
 def test_frame_detail_falls_frame_by_frame_as_frames_blur():

@@ -8,6 +8,9 @@ toy clips:
 
 * **motion spread**: the standard deviation over time, within a clip, of the motion factors
   (averaged over factors and clips). 0 = frozen videos.
+  Beside it, **events**: per motion factor, the share of clips in which it changes by more
+  than ``EVENT_RANGE`` (a blink, a word, a turn), which tells many small moves from few clips
+  moving at all.
 * **identity drift**: the same for the identity factors. Should stay near the real clips'
   (small, nonzero) value: content must not change while things move.
 * **noise diversity**: for one z (one content), several draws of the motion noise e_t; the
@@ -49,15 +52,26 @@ def is_motion_factor(names: list[str]) -> torch.Tensor:
     return torch.tensor([n.startswith("motion:") for n in names])
 
 
+# A blink, a word, a turn: a motion factor that changes by this much within one clip. Eye
+# openness and mouth opening run from 0 to 1 and yaw and pitch from -0.9 to 0.9 in the toy
+# world, so 0.3 is a third of a full blink or of a wide-open mouth.
+EVENT_RANGE = 0.3
+
+
 def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
-    """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float}}:
-    the std over time within a clip, averaged over clips (and over factors of each kind)."""
+    """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float},
+    "events": {motion factor: float}}: the std over time within a clip, averaged over clips
+    (and over factors of each kind); ``events``, the share of clips in which a motion factor
+    changes by more than ``EVENT_RANGE`` (max - min over time). A spread can be small because
+    every clip moves a little or because few clips move at all; ``events`` tells which."""
     if factors.dim() != 3 or factors.shape[2] != len(names):
         raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
     per = factors.std(dim=1).mean(0)  # (F,)
+    moved = ((factors.amax(dim=1) - factors.amin(dim=1)) > EVENT_RANGE).float().mean(0)  # (F,)
     motion = is_motion_factor(names)
     return {"motion": per[motion].mean().item() if motion.any() else None, "identity": per[~motion].mean().item(),
-            "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())}}
+            "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())},
+            "events": {n: v for n, v, m in zip(names, moved.tolist(), motion.tolist()) if m}}
 
 
 @torch.no_grad()
@@ -128,7 +142,7 @@ def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int
     spread = factor_spread(factors, names)
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
             "pixel_motion": pixel_motion(clips.video), "late_sharpness": late_sharpness(clips.video),
-            "per_factor": spread["per_factor"]}
+            "per_factor": spread["per_factor"], "events": spread["events"]}
 
 
 @torch.no_grad()
@@ -149,7 +163,7 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
             "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
             "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
                                            generator=torch.Generator().manual_seed(seed + 2)),
-            "per_factor": spread["per_factor"]}
+            "per_factor": spread["per_factor"], "events": spread["events"]}
 
 
 KEYS = ("motion_spread", "identity_drift", "pixel_motion", "late_sharpness", "noise_diversity", "noise_spread_w")
@@ -161,7 +175,8 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
     With ``repeats`` > 1 every number is measured on ``repeats`` independent draws of z and
     noise (seeds ``seed``, ``seed + 10``, ...) and reported as their mean, with the standard
     deviation in ``<key>_sd``: the measurement's own sampling error, to hold differences
-    between two generators against. ``per_factor`` holds each motion factor's spread (mean
+    between two generators against. ``per_factor`` holds each motion factor's spread and
+    ``events`` the share of clips in which it changes by more than ``EVENT_RANGE`` (means
     over the repeats)."""
     from ..train.video_gan import load_video_generator
 
@@ -180,7 +195,8 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         names = list(reports[0]["per_factor"])
         motion = [n for n, moves in zip(names, is_motion_factor(names).tolist()) if moves]
         if motion:
-            rows[label]["per_factor"] = {n: sum(r["per_factor"][n] for r in reports) / len(reports) for n in motion}
+            for key in ("per_factor", "events"):
+                rows[label][key] = {n: sum(r[key][n] for r in reports) / len(reports) for n in motion}
     return rows
 
 
@@ -198,6 +214,10 @@ def format_table(rows: dict) -> str:
         lines += ["", f"{'per motion factor':30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
         lines += [f"{name[-30:]:30s}" + "".join(f"{row['per_factor'][n]:19.4f}" for n in factors)
                   for name, row in rows.items() if row.get("per_factor")]
+        if all("events" in row for row in rows.values() if row.get("per_factor")):
+            lines += ["", f"{f'clips changing > {EVENT_RANGE}':30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
+            lines += [f"{name[-30:]:30s}" + "".join(f"{row['events'][n]:19.2f}" for n in factors)
+                      for name, row in rows.items() if row.get("per_factor")]
     return "\n".join(lines)
 
 
