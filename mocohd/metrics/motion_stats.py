@@ -209,15 +209,18 @@ def format_table(rows: dict) -> str:
 
     lines = [f"{'':30s}" + "".join(f"{k:>19s}" for k in KEYS)]
     lines += [f"{name[-30:]:30s}" + "".join(cell(row, k) for k in KEYS) for name, row in rows.items()]
-    factors = next((row["per_factor"] for row in rows.values() if row.get("per_factor")), None)
+    with_factors = {name: row for name, row in rows.items() if row.get("per_factor")}
+    factors = next(iter(with_factors.values()), {}).get("per_factor")
+
+    def factor_block(title, key, fmt):  # one column per motion factor, one row per generator
+        return (["", f"{title:30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
+                + [f"{name[-30:]:30s}" + "".join(f"{row[key][n]:{fmt}}" for n in factors)
+                   for name, row in with_factors.items()])
+
     if factors:  # each motion factor's spread over time, the toy world's blinks, talking, head turns
-        lines += ["", f"{'per motion factor':30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
-        lines += [f"{name[-30:]:30s}" + "".join(f"{row['per_factor'][n]:19.4f}" for n in factors)
-                  for name, row in rows.items() if row.get("per_factor")]
-        if all("events" in row for row in rows.values() if row.get("per_factor")):
-            lines += ["", f"{f'clips changing > {EVENT_RANGE}':30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
-            lines += [f"{name[-30:]:30s}" + "".join(f"{row['events'][n]:19.2f}" for n in factors)
-                      for name, row in rows.items() if row.get("per_factor")]
+        lines += factor_block("per motion factor", "per_factor", "19.4f")
+        if all("events" in row for row in with_factors.values()):  # rows saved before events existed lack them
+            lines += factor_block(f"clips changing > {EVENT_RANGE}", "events", "19.2f")
     return "\n".join(lines)
 
 
