@@ -164,3 +164,30 @@ def test_image_range_table_puts_real_images_first():
     assert lines[1].split()[-2:] == ["0.350", "0.250"] and lines[1].startswith("real toy images")
     assert lines[2].split() == ["a.pt", "0.120", "0.160"]
     assert lines[3].split() == ["runs/b/checkpoint.pt", "0.330", "0.220"]
+
+
+def test_step_reach_is_bounded_by_the_residual_step(net):
+    from mocohd.metrics.motion_stats import step_reach
+
+    vg = tiny_video_generator()
+    with one_thread():
+        reach = step_reach(vg, "faces", steps=(1, 2), n_images=2, iterations=5, net=net)
+        vg.motion.w_residual = 0.0  # no step may move w: nothing can change
+        frozen = step_reach(vg, "faces", steps=(1, 2), n_images=2, iterations=5, net=net)
+    assert set(reach) == {"motion:eye_open", "motion:mouth_open", "motion:yaw", "motion:pitch"}
+    assert all(reach[n][k] > 1e-3 for n in reach for k in (1, 2))  # the search found a way to move each
+    assert all(abs(frozen[n][k]) < 1e-5 for n in frozen for k in (1, 2))
+    assert all(p.grad is None for p in net.parameters())  # the feature network is left as it was
+
+
+def test_real_step_change_sees_that_toy_blinks_are_fast(net):
+    from mocohd.metrics.motion_stats import format_step_reach, real_step_change
+
+    real = real_step_change("faces", steps=(1, 4), n_clips=8, seed=1, net=net)
+    # a toy blink closes the eyes within about two frames; a head turn is a slow sine
+    assert real["motion:eye_open"][1] > 0.3
+    assert real["motion:yaw"][1] < real["motion:yaw"][4]
+    reach = {n: {1: 0.1, 4: 0.4} for n in real}
+    lines = format_step_reach(real, reach).splitlines()
+    assert "eye_open" in lines[0] and len(lines) == 1 + 2 * 2
+    assert lines[2].startswith("reach of 1 residual step") and lines[2].split()[-1] == "0.100"

@@ -31,7 +31,9 @@ the small toy generators' first frames carry more speckle than real frames do.
 Command line (the MI ablation, issue 4):
 ``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``;
 the poses image generators draw at all (shipped files or image-GAN run checkpoints):
-``python -m mocohd.metrics.motion_stats --domain faces --image-range data/checkpoints/faces_64.pt OTHER.pt``
+``python -m mocohd.metrics.motion_stats --domain faces --image-range data/checkpoints/faces_64.pt OTHER.pt``;
+how fast the residual's bound lets each motion factor change, next to real clips:
+``python -m mocohd.metrics.motion_stats --domain faces --step-reach data/checkpoints/faces_motion.pt``
 """
 
 from __future__ import annotations
@@ -131,6 +133,79 @@ def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: 
     motion = is_motion_factor(names)
     return {n: (real_f[:, 0, i].std().item(), fake_f[:, 0, i].std().item())
             for i, n in enumerate(names) if motion[i]}
+
+
+def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8, iterations: int = 40,
+               seed: int = 0, net: ToyFeatureNet | None = None) -> dict:
+    """{motion factor: {k: how far k residual steps can move it}}, mean over ``n_images`` faces.
+
+    The residual is cumulative and each step is bounded (``w_t = w_{t-1} + lambda * a_t @ basis``
+    with every coefficient of ``a_t`` in [-1, 1]), so after k steps the path can be anywhere in
+    ``w_0 + k * lambda * a @ basis``, and nowhere else, whatever the LSTM learned. The search
+    looks in that set for the largest change of each factor, up or down (``a = tanh(u)``, Adam
+    on ``u`` through G_I and the feature network), from the same sampled w_0 and noise maps.
+    It may stop short of the best point, so read the result as a lower bound on the reach."""
+    net = net or load_toy_feature_net()
+    gi, motion = video_generator.image_generator, video_generator.motion
+    names = list(net.config["factors"][domain])
+    moving = [i for i, m in enumerate(is_motion_factor(names).tolist()) if m]
+    if not moving:
+        return {}
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        w0 = gi.get_latent(torch.randn(n_images, gi.style_dim, generator=gen)).float()
+        noise = gi.make_noise(n_images, gen)
+        basis = motion.pca_basis().float()  # (n_pca, w_dim)
+    read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
+    # one row per (factor, direction, face), all searched at once: rows do not interact
+    rows = len(moving) * 2 * n_images
+    factor = torch.tensor(moving).repeat_interleave(2 * n_images)  # (rows,)
+    sign = torch.tensor([1.0, -1.0]).repeat_interleave(n_images).repeat(len(moving))
+    face = torch.arange(n_images).repeat(2 * len(moving))
+    row_noise = [m[face] for m in noise]
+    with torch.no_grad():
+        start = read(net, gi.synthesize(w0, noise=noise).clamp(-1, 1))[f"{domain}_factors"][face, factor]
+    reach = {names[i]: {} for i in moving}
+    for k in steps:
+        u = torch.zeros(rows, motion.n_pca, requires_grad=True)
+        opt = torch.optim.Adam([u], lr=0.1)
+
+        def change():
+            w = w0[face] + k * motion.w_residual * (torch.tanh(u) @ basis)
+            f = read(net, gi.synthesize(w, noise=row_noise).clamp(-1, 1))[f"{domain}_factors"]
+            return sign * (f[torch.arange(rows), factor] - start)  # (rows,), > 0 = moved the asked way
+
+        for _ in range(iterations):
+            (u.grad,) = torch.autograd.grad(-change().sum(), [u])  # no gradients left on G_I or the net
+            opt.step()
+        with torch.no_grad():
+            best = change().reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
+        for j, i in enumerate(moving):
+            reach[names[i]][k] = best[j].mean().item()
+    return reach
+
+
+@torch.no_grad()
+def real_step_change(domain: str, steps=(1, 2, 4), n_clips: int = 32, seed: int = 0,
+                     net: ToyFeatureNet | None = None) -> dict:
+    """{motion factor: {k: the largest change within k frames of a real clip}}, mean over clips:
+    how fast the toy world's motions are, to hold against :func:`step_reach`."""
+    clips = make_clips(domain, n_clips, frames=16, size=64, seed=seed)
+    factors, names = video_factors(clips.video, domain, net)
+    moving = is_motion_factor(names).tolist()
+    return {n: {k: (factors[:, k:, i] - factors[:, :-k, i]).abs().amax(dim=1).mean().item() for k in steps}
+            for i, n in enumerate(names) if moving[i]}
+
+
+def format_step_reach(real: dict, reach: dict) -> str:
+    """Real clips' fastest change in k frames next to the reach of k residual steps."""
+    factors = list(real)
+    steps = list(next(iter(real.values())))
+    lines = [f"{'largest change':36s}" + "".join(f"{n.split(':', 1)[1]:>12s}" for n in factors)]
+    for k in steps:
+        lines.append(f"{f'real clips, within {k} frame(s)':36s}" + "".join(f"{real[n][k]:12.3f}" for n in factors))
+        lines.append(f"{f'reach of {k} residual step(s)':36s}" + "".join(f"{reach[n][k]:12.3f}" for n in factors))
+    return "\n".join(lines)
 
 
 @torch.no_grad()
@@ -245,8 +320,24 @@ def main(argv=None) -> None:
     p.add_argument("--videos", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")
+    p.add_argument("--step-reach", action="store_true",
+                   help="how far 1, 2 and 4 residual steps can move each motion factor, next to real clips")
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
+    if args.step_reach:
+        from ..train.video_gan import load_video_generator
+
+        net = load_toy_feature_net()
+        real = real_step_change(args.domain, n_clips=args.videos, seed=args.seed, net=net)
+        results = {}
+        for path in args.checkpoints:
+            results[path] = step_reach(load_video_generator(path), args.domain, seed=args.seed, net=net)
+            print(path)
+            print(format_step_reach(real, results[path]))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"real clips": real, **results}, f, indent=2)
+        return
     if args.image_range:
         from ..train.video_gan import load_image_generator
 
