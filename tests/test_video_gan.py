@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mocohd.config import image_preset, video_preset
+from mocohd.config import image_preset, to_dict, video_preset
 from mocohd.pca import fit_w_pca, save_w_pca
 from mocohd.train.image_gan import ImageGANTrainer, export_generator
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
@@ -72,6 +72,28 @@ def test_no_mi_ablation_drops_the_term(tiny_generator, tmp_path):
     assert logs2["g_total"] == pytest.approx(logs2["g_3d"] + logs2["g_2d"] + logs2["mi"], rel=1e-5)
 
 
+def recorded_config(command: str) -> dict:
+    """The config that a provenance's training command would build (the trainer's own parser)."""
+    import argparse
+    import shlex
+
+    from mocohd.config import VideoGANConfig
+    from mocohd.train.__main__ import _add_config_args, _overrides
+
+    words = shlex.split(command.split(" (then:")[0])
+    assert words[:4] == ["python", "-m", "mocohd.train", "video"]
+    p = argparse.ArgumentParser()
+    p.add_argument("--preset")
+    p.add_argument("--out")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--threads", type=int)
+    for flag in ("mi", "contrastive", "temporal_flip"):
+        p.add_argument(f"--no-{flag.replace('_', '-')}", dest=flag, action="store_false", default=None)
+    _add_config_args(p, VideoGANConfig, skip={"mi", "contrastive", "temporal_flip"})
+    args = p.parse_args(words[4:])
+    return to_dict(video_preset(args.preset, **_overrides(args, VideoGANConfig)))
+
+
 def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
     import json
 
@@ -85,6 +107,7 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
     assert set(prov["files"]) == {"faces_motion_nomi.pt"} and prov["steps"] == 2
     assert " --no-mi " in prov["command"] and "--name faces_motion_nomi --out-dir " in prov["command"]
     assert "--no-contrastive" not in prov["command"]
+    assert recorded_config(prov["command"]) == to_dict(cfg)  # the command trains this very run again
     assert json.loads((tmp_path / "out" / "faces_motion_nomi.json").read_text())["note"] == "ablation"
     assert load_video_generator(tmp_path / "out" / "faces_motion_nomi.pt")(torch.randn(1, 32), n_frames=3)[
         "video"].shape == (1, 3, 3, 32, 32)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import ImageGANConfig, from_dict
+from ..config import ImageGANConfig, from_dict, to_dict, video_preset
 from ..image_generator import Generator
 from ..pca import fit_w_pca, pca_path_for, save_w_pca
 from .checkpoint import load_checkpoint, sha256
@@ -149,6 +149,8 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     cfg = ckpt["config"]
     ablations = "".join(f" --no-{flag.replace('_', '-')}" for flag in ("mi", "contrastive", "temporal_flip")
                         if not cfg.get(flag, True))
+    ablations += _changed_settings(cfg, skip={"data", "image_generator", "steps", "ckpt_every", "mi", "contrastive",
+                                              "temporal_flip"})
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
@@ -166,6 +168,17 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
+
+
+def _changed_settings(cfg: dict, skip: set) -> str:
+    """``--flag value`` for every video-GAN setting the run changed from the full preset (a
+    batch of 8, another seed, bf16 off), so that the recorded command trains the same run."""
+    full = to_dict(video_preset("full"))
+    flags = ""
+    for key, value in cfg.items():
+        if key in full and key not in skip and value != full[key]:
+            flags += f" --{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
+    return flags
 
 
 def _ship_flags(name: str, default_name: str, out_dir: Path) -> str:
