@@ -73,25 +73,14 @@ def test_no_mi_ablation_drops_the_term(tiny_generator, tmp_path):
 
 
 def recorded_config(command: str) -> dict:
-    """The config that a provenance's training command would build (the trainer's own parser)."""
-    import argparse
+    """The config that a provenance's training command would build, read by the trainer's parser."""
     import shlex
 
-    from mocohd.config import VideoGANConfig
-    from mocohd.train.__main__ import _add_config_args, _overrides
+    from mocohd.train.video_gan import video_config, video_parser
 
     words = shlex.split(command.split(" (then:")[0])
     assert words[:4] == ["python", "-m", "mocohd.train", "video"]
-    p = argparse.ArgumentParser()
-    p.add_argument("--preset")
-    p.add_argument("--out")
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--threads", type=int)
-    for flag in ("mi", "contrastive", "temporal_flip"):
-        p.add_argument(f"--no-{flag.replace('_', '-')}", dest=flag, action="store_false", default=None)
-    _add_config_args(p, VideoGANConfig, skip={"mi", "contrastive", "temporal_flip"})
-    args = p.parse_args(words[4:])
-    return to_dict(video_preset(args.preset, **_overrides(args, VideoGANConfig)))
+    return to_dict(video_config(video_parser().parse_args(words[4:])))
 
 
 def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):

@@ -147,16 +147,13 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    ablations = "".join(f" --no-{flag.replace('_', '-')}" for flag in ("mi", "contrastive", "temporal_flip")
-                        if not cfg.get(flag, True))
-    ablations += _changed_settings(cfg, skip={"data", "image_generator", "steps", "ckpt_every", "mi", "contrastive",
-                                              "temporal_flip"})
+    changed = _changed_settings(cfg, skip={"data", "image_generator", "steps", "ckpt_every"})
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
         "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
                    f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']} --threads 1"
-                   f"{ablations} --out {run} --resume "
+                   f"{changed} --out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
@@ -171,12 +168,18 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
 
 
 def _changed_settings(cfg: dict, skip: set) -> str:
-    """``--flag value`` for every video-GAN setting the run changed from the full preset (a
-    batch of 8, another seed, bf16 off), so that the recorded command trains the same run."""
+    """The flags for every video-GAN setting the run changed from the full preset (``--no-mi``,
+    a batch of 8, another seed, bf16 off), so that the recorded command trains the same run."""
+    from .video_gan import ABLATION_FLAGS
+
     full = to_dict(video_preset("full"))
     flags = ""
     for key, value in cfg.items():
-        if key in full and key not in skip and value != full[key]:
+        if key not in full or key in skip or value == full[key]:
+            continue
+        if key in ABLATION_FLAGS:  # on in the preset, so changed means off
+            flags += f" --no-{key.replace('_', '-')}"
+        else:
             flags += f" --{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
     return flags
 

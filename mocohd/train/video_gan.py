@@ -463,8 +463,12 @@ def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = 
 # Command line: python -m mocohd.train video ...
 
 
-def video_main(argv) -> None:
-    from .__main__ import _add_config_args, _overrides
+ABLATION_FLAGS = ("mi", "contrastive", "temporal_flip")  # on in every preset; --no-<flag> turns one off
+
+
+def video_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m mocohd.train video`` (also reads back shipped commands)."""
+    from .__main__ import _add_config_args
 
     p = argparse.ArgumentParser(prog="python -m mocohd.train video", description="Train the MoCoGAN-HD motion generator.")
     p.add_argument("--preset", default="full", choices=["smoke", "full", "paper"])
@@ -476,14 +480,26 @@ def video_main(argv) -> None:
                    help="ablation: cross-domain image D without the contrastive term")
     p.add_argument("--no-temporal-flip", dest="temporal_flip", action="store_false", default=None,
                    help="ablation: never reverse the 3D D's inputs in time")
-    _add_config_args(p, VideoGANConfig, skip={"mi", "contrastive", "temporal_flip"})
+    _add_config_args(p, VideoGANConfig, skip=set(ABLATION_FLAGS))
+    return p
+
+
+def video_config(args) -> VideoGANConfig:
+    """The run's config from parsed :func:`video_parser` arguments: the preset, then the flags."""
+    from .__main__ import _overrides
+
+    return video_preset(args.preset, **_overrides(args, VideoGANConfig))
+
+
+def video_main(argv) -> None:
+    p = video_parser()
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if data := args.data:
         if data.startswith("toy:") is False and not Path(data).exists():
             p.error(f"--data {data}: no such folder; use toy:<domain> or a dataset folder")
-    cfg = video_preset(args.preset, **_overrides(args, VideoGANConfig))
+    cfg = video_config(args)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:  # launched by torchrun
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
