@@ -100,6 +100,7 @@ class VideoGANConfig:
     pca: str = ""  # --save_pca_path; default: <image_generator without .pt>.pca.pt
     motion: str = "full"  # motion preset: sizes of the LSTM (mocohd.motion.MOTION_PRESETS)
     discriminators: str = "full"  # discriminator preset (mocohd.discriminators.DiscriminatorConfig)
+    ndf: int = 0  # width of the PatchGANs' first conv; 0: the preset's (official 64, full preset 32)
     frames: int = 16  # --n_frames_G
     time_step: int = 2  # --time_step: stride between sampled real frames (folder data)
     batch: int = 4  # --batchSize: the global batch, split over DDP ranks

@@ -107,6 +107,34 @@ def test_events_count_the_clips_in_which_a_factor_really_changes():
     factors[2, :, 0] = torch.linspace(0, 1, 6)  # identity moving is not an event
     s = factor_spread(factors, names)
     assert s["events"] == {"motion:eye_open": 0.25, "motion:yaw": 1.0}
+    # the blink jumps by 1 in one frame; every turn covers its range in steps of 0.2
+    assert s["largest_step"]["motion:eye_open"] == pytest.approx((1.0 + EVENT_RANGE / 10) / 4)  # clip 1 steps 0.03
+    assert s["largest_step"]["motion:yaw"] == pytest.approx(0.2)
+
+
+def test_largest_step_tells_a_blink_from_a_drift_over_the_same_range():
+    names = ["motion:eye_open"]
+    blink = torch.tensor([1.0, 1.0, 0.0, 1.0, 1.0, 1.0]).view(1, 6, 1)
+    drift = torch.linspace(1.0, 0.0, 6).view(1, 6, 1)
+    fast, slow = factor_spread(blink, names), factor_spread(drift, names)
+    assert fast["events"] == slow["events"] == {"motion:eye_open": 1.0}
+    assert fast["largest_step"]["motion:eye_open"] == pytest.approx(1.0)
+    assert slow["largest_step"]["motion:eye_open"] == pytest.approx(0.2)
+
+
+def test_strongest_clips_pick_the_clip_that_moves_each_factor_most():
+    from mocohd.metrics.motion_stats import strongest_clips
+
+    names = ["identity:a", "motion:eye_open", "motion:yaw"]
+    factors = torch.zeros(3, 5, 3)
+    factors[0, :, 0] = torch.linspace(0, 5, 5)  # identity changes are never picked
+    factors[1, 2, 1] = 0.8  # clip 1 blinks
+    factors[2, :, 2] = torch.linspace(0, 0.4, 5)  # clip 2 turns
+    factors[1, :, 2] = torch.linspace(0, 0.2, 5)  # clip 1 turns less
+    picked = strongest_clips(factors, names)
+    assert set(picked) == {"motion:eye_open", "motion:yaw"}
+    assert picked["motion:eye_open"][0] == 1 and picked["motion:eye_open"][1:] == pytest.approx((0.8, 0.8))
+    assert picked["motion:yaw"][0] == 2 and picked["motion:yaw"][1:] == pytest.approx((0.4, 0.1))
 
 
 def test_table_lists_each_motion_factor():

@@ -130,6 +130,19 @@ def test_a_motion_generator_refuses_another_image_generator(tiny_generator, tmp_
     assert vg(torch.randn(1, 32), n_frames=2)["video"].shape == (1, 2, 3, 32, 32)
 
 
+def test_ndf_sets_the_patchgan_width_and_a_resume_must_keep_it(tiny_generator, tmp_path):
+    preset = VideoGANTrainer(small(tiny_generator), tmp_path / "preset")
+    wide = VideoGANTrainer(small(tiny_generator, ndf=24), tmp_path / "wide")
+    assert preset.d_cfg.ndf == 16 and wide.d_cfg.ndf == 24  # the smoke preset's 16, then the flag's
+    first_conv = [m for m in wide.d_3d.modules() if isinstance(m, torch.nn.Conv3d)][0]
+    assert first_conv.out_channels == 24
+    wide.save()
+    with pytest.raises(ValueError, match=r"--ndf 24 \(now 0\).*new --out folder"):
+        VideoGANTrainer(small(tiny_generator), tmp_path / "preset").load(tmp_path / "wide" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="positive width"):
+        VideoGANTrainer(small(tiny_generator, ndf=-1), tmp_path / "bad")
+
+
 def test_temporal_flip_switch(tiny_generator, tmp_path):
     x = torch.arange(4.0).view(1, 1, 4, 1, 1)
     on = VideoGANTrainer(small(tiny_generator), tmp_path / "on")

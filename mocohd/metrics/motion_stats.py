@@ -10,7 +10,8 @@ toy clips:
   (averaged over factors and clips). 0 = frozen videos.
   Beside it, **events**: per motion factor, the share of clips in which it changes by more
   than ``EVENT_RANGE`` (a blink, a word, a turn), which tells many small moves from few clips
-  moving at all.
+  moving at all; and the **largest step**: the largest change from one frame to the next,
+  which tells a fast blink from a slow drift over the same range.
 * **identity drift**: the same for the identity factors. Should stay near the real clips'
   (small, nonzero) value: content must not change while things move.
 * **noise diversity**: for one z (one content), several draws of the motion noise e_t; the
@@ -62,18 +63,39 @@ EVENT_RANGE = 0.3
 
 def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
     """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float},
-    "events": {motion factor: float}}: the std over time within a clip, averaged over clips
-    (and over factors of each kind); ``events``, the share of clips in which a motion factor
-    changes by more than ``EVENT_RANGE`` (max - min over time). A spread can be small because
-    every clip moves a little or because few clips move at all; ``events`` tells which."""
+    "events": {motion factor: float}, "largest_step": {motion factor: float}}: the std over
+    time within a clip, averaged over clips (and over factors of each kind); ``events``, the
+    share of clips in which a motion factor changes by more than ``EVENT_RANGE`` (max - min
+    over time). A spread can be small because every clip moves a little or because few clips
+    move at all; ``events`` tells which. ``largest_step``: the largest change between two
+    consecutive frames, averaged over clips. A blink or a word is fast (the eyes close within
+    a frame or two), a slow drift is not, even when both cover the same range."""
     if factors.dim() != 3 or factors.shape[2] != len(names):
         raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
     per = factors.std(dim=1).mean(0)  # (F,)
     moved = ((factors.amax(dim=1) - factors.amin(dim=1)) > EVENT_RANGE).float().mean(0)  # (F,)
+    fastest = (factors[:, 1:] - factors[:, :-1]).abs().amax(dim=1).mean(0) if factors.shape[1] > 1 \
+        else torch.zeros(len(names))  # (F,)
     motion = is_motion_factor(names)
     return {"motion": per[motion].mean().item() if motion.any() else None, "identity": per[~motion].mean().item(),
             "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())},
-            "events": {n: v for n, v, m in zip(names, moved.tolist(), motion.tolist()) if m}}
+            "events": {n: v for n, v, m in zip(names, moved.tolist(), motion.tolist()) if m},
+            "largest_step": {n: v for n, v, m in zip(names, fastest.tolist(), motion.tolist()) if m}}
+
+
+def strongest_clips(factors: torch.Tensor, names: list[str]) -> dict:
+    """factors (B, T, F) -> {motion factor: (clip index, range, largest step)}: for each motion
+    factor, the clip in which it changes most (max - min over time), to look at by eye."""
+    if factors.dim() != 3 or factors.shape[2] != len(names):
+        raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
+    ranges = factors.amax(dim=1) - factors.amin(dim=1)  # (B, F)
+    steps = (factors[:, 1:] - factors[:, :-1]).abs().amax(dim=1) if factors.shape[1] > 1 else torch.zeros_like(ranges)
+    out = {}
+    for f, (name, moves) in enumerate(zip(names, is_motion_factor(names).tolist())):
+        if moves:
+            clip = int(ranges[:, f].argmax())
+            out[name] = (clip, ranges[clip, f].item(), steps[clip, f].item())
+    return out
 
 
 @torch.no_grad()
@@ -217,7 +239,7 @@ def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int
     spread = factor_spread(factors, names)
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
             "pixel_motion": pixel_motion(clips.video), "late_sharpness": late_sharpness(clips.video),
-            "per_factor": spread["per_factor"], "events": spread["events"]}
+            "per_factor": spread["per_factor"], "events": spread["events"], "largest_step": spread["largest_step"]}
 
 
 @torch.no_grad()
@@ -238,7 +260,7 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
             "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
             "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
                                            generator=torch.Generator().manual_seed(seed + 2)),
-            "per_factor": spread["per_factor"], "events": spread["events"]}
+            "per_factor": spread["per_factor"], "events": spread["events"], "largest_step": spread["largest_step"]}
 
 
 KEYS = ("motion_spread", "identity_drift", "pixel_motion", "late_sharpness", "noise_diversity", "noise_spread_w")
@@ -270,7 +292,7 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         names = list(reports[0]["per_factor"])
         motion = [n for n, moves in zip(names, is_motion_factor(names).tolist()) if moves]
         if motion:
-            for key in ("per_factor", "events"):
+            for key in ("per_factor", "events", "largest_step"):
                 rows[label][key] = {n: sum(r[key][n] for r in reports) / len(reports) for n in motion}
     return rows
 
@@ -296,6 +318,8 @@ def format_table(rows: dict) -> str:
         lines += factor_block("per motion factor", "per_factor", "19.4f")
         if all("events" in row for row in with_factors.values()):  # rows saved before events existed lack them
             lines += factor_block(f"clips changing > {EVENT_RANGE}", "events", "19.2f")
+        if all("largest_step" in row for row in with_factors.values()):
+            lines += factor_block("largest frame-to-frame step", "largest_step", "19.3f")
     return "\n".join(lines)
 
 

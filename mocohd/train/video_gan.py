@@ -88,6 +88,20 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
                          "..., image_generator=PATH), or the config's image_generator), or train a new one over this G_I")
 
 
+# settings that change the networks' shapes: a resumed run must keep them
+SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "frames", "cross_domain")
+
+
+def check_same_networks(saved: dict, now: dict, path) -> None:
+    """Refuse to resume a run whose networks were built with other sizes than this config's."""
+    default = to_dict(VideoGANConfig())  # checkpoints written before a setting existed used its default
+    changed = [f"--{k.replace('_', '-')} {saved.get(k, default[k])} (now {now[k]})" for k in SHAPE_SETTINGS
+               if saved and saved.get(k, default[k]) != now[k]]
+    if changed:
+        raise ValueError(f"{path} was trained with {', '.join(changed)}: its networks have other shapes. "
+                         "Resume with the run's own settings (its config.json), or train into a new --out folder")
+
+
 def open_video_dataset(cfg: VideoGANConfig, size: int):
     """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout."""
     if cfg.data.startswith("toy:"):
@@ -182,7 +196,11 @@ class VideoGANTrainer:
         self.motion = build_motion(self.motion_cfg, pca)
         self.video_g = VideoGenerator(g_i, self.motion)
         self.g_size_dim = g_i.style_dim
+        if cfg.ndf < 0:
+            raise ValueError(f"ndf={cfg.ndf}: give a positive width, or 0 for the discriminator preset's")
         self.d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
+        if cfg.ndf:
+            self.d_cfg = self.d_cfg.with_(ndf=cfg.ndf)
         if g_i.size < self.d_cfg.size:
             raise ValueError(f"the image generator makes {g_i.size}px frames but the discriminators expect "
                              f"{self.d_cfg.size}px; choose a discriminator preset with size <= {g_i.size}")
@@ -362,6 +380,7 @@ class VideoGANTrainer:
     def load(self, path: str | Path) -> None:
         ckpt = load_checkpoint(path, FORMAT)
         check_image_generator(ckpt, self.cfg.image_generator, path)
+        check_same_networks(ckpt.get("config", {}), to_dict(self.cfg), path)
         sd = ckpt["state_dicts"]
         for name, m in self.trainable_modules().items():
             m.load_state_dict(sd[name])
