@@ -61,6 +61,24 @@ def is_motion_factor(names: list[str]) -> torch.Tensor:
 EVENT_RANGE = 0.3
 
 
+def check_factors(factors: torch.Tensor, names: list[str]) -> None:
+    if factors.dim() != 3 or factors.shape[2] != len(names):
+        raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
+
+
+def factor_range(factors: torch.Tensor) -> torch.Tensor:
+    """(B, T, F) -> (B, F): how far each factor moves within each clip (max - min over time)."""
+    return factors.amax(dim=1) - factors.amin(dim=1)
+
+
+def largest_change(factors: torch.Tensor, k: int = 1) -> torch.Tensor:
+    """(B, T, F) -> (B, F): each clip's largest change of each factor between frames k apart
+    (k = 1: from one frame to the next); 0 for clips of k frames or fewer."""
+    if factors.shape[1] <= k:
+        return factors.new_zeros(factors.shape[0], factors.shape[2])
+    return (factors[:, k:] - factors[:, :-k]).abs().amax(dim=1)
+
+
 def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
     """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float},
     "events": {motion factor: float}, "largest_step": {motion factor: float}}: the std over
@@ -70,12 +88,10 @@ def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
     move at all; ``events`` tells which. ``largest_step``: the largest change between two
     consecutive frames, averaged over clips. A blink or a word is fast (the eyes close within
     a frame or two), a slow drift is not, even when both cover the same range."""
-    if factors.dim() != 3 or factors.shape[2] != len(names):
-        raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
+    check_factors(factors, names)
     per = factors.std(dim=1).mean(0)  # (F,)
-    moved = ((factors.amax(dim=1) - factors.amin(dim=1)) > EVENT_RANGE).float().mean(0)  # (F,)
-    fastest = (factors[:, 1:] - factors[:, :-1]).abs().amax(dim=1).mean(0) if factors.shape[1] > 1 \
-        else torch.zeros(len(names))  # (F,)
+    moved = (factor_range(factors) > EVENT_RANGE).float().mean(0)  # (F,)
+    fastest = largest_change(factors).mean(0)  # (F,)
     motion = is_motion_factor(names)
     return {"motion": per[motion].mean().item() if motion.any() else None, "identity": per[~motion].mean().item(),
             "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())},
@@ -86,10 +102,8 @@ def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
 def strongest_clips(factors: torch.Tensor, names: list[str]) -> dict:
     """factors (B, T, F) -> {motion factor: (clip index, range, largest step)}: for each motion
     factor, the clip in which it changes most (max - min over time), to look at by eye."""
-    if factors.dim() != 3 or factors.shape[2] != len(names):
-        raise ValueError(f"factors must be (B, T, F={len(names)}), got {tuple(factors.shape)}")
-    ranges = factors.amax(dim=1) - factors.amin(dim=1)  # (B, F)
-    steps = (factors[:, 1:] - factors[:, :-1]).abs().amax(dim=1) if factors.shape[1] > 1 else torch.zeros_like(ranges)
+    check_factors(factors, names)
+    ranges, steps = factor_range(factors), largest_change(factors)  # (B, F) each
     out = {}
     for f, (name, moves) in enumerate(zip(names, is_motion_factor(names).tolist())):
         if moves:
@@ -215,8 +229,8 @@ def real_step_change(domain: str, steps=(1, 2, 4), n_clips: int = 32, seed: int 
     clips = make_clips(domain, n_clips, frames=16, size=64, seed=seed)
     factors, names = video_factors(clips.video, domain, net)
     moving = is_motion_factor(names).tolist()
-    return {n: {k: (factors[:, k:, i] - factors[:, :-k, i]).abs().amax(dim=1).mean().item() for k in steps}
-            for i, n in enumerate(names) if moving[i]}
+    largest = {k: largest_change(factors, k).mean(0) for k in steps}  # {k: (F,)}
+    return {n: {k: largest[k][i].item() for k in steps} for i, n in enumerate(names) if moving[i]}
 
 
 def format_step_reach(real: dict, reach: dict) -> str:
