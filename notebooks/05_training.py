@@ -479,15 +479,16 @@ if stages:
 # model, the clip in which each motion factor changes most (out of `n_videos`), every frame,
 # with the factor's value over each frame.
 #
-# In real clips the strongest eye change is a blink: closed to open within two frames, and
-# often closed again later in the clip. The mouth opens and shuts more than once in 16 frames
-# (talking), and the head swings from one side to the other. The shipped model's strongest
-# clips *drift*: the eyes close by a third over the whole clip, the mouth shuts slowly, the
-# head turns or nods a little, one way. The last block of the table above says it for all
-# clips: the largest change between two consecutive frames is a sixth of the real one for eyes
-# (0.070 against 0.42, 3 draws of 32 clips), a fifth for the mouth (0.040 against 0.19) and
-# under half for yaw and pitch (0.064 against 0.16, 0.056 against 0.13); every other model in
-# the table is slower still. So the motion generator has learnt *what* moves (turns, nods,
+# In real clips the strongest eye change is a blink: closed to open within two frames. The
+# mouth opens and shuts more than once in 16 frames (talking), and the head swings from one
+# side to the other. The shipped model's strongest clips *drift*: the eyes close halfway over
+# many frames, the mouth opens or shuts over the whole clip, the head turns or nods a little,
+# one way. The last block of the table above says it for all clips: the largest change between
+# two consecutive frames is a sixth of the real one for eyes (0.070 against 0.42, 3 draws of
+# 32 clips), a fifth for the mouth (0.040 against 0.19) and under half for yaw and pitch
+# (0.064 against 0.16, 0.056 against 0.13). The other runs over the same $G_I$ are slower
+# still; the two over the 4,500-step $G_I$ change eyes twice as fast (0.14), but those eyes
+# fade as the frames soften rather than blink. So the motion generator has learnt *what* moves (turns, nods,
 # eyes and mouth, with identity held) but not *how fast*: it walks slowly where real faces
 # blink and talk. The residual's bound allows real speed (the cell before); the adversarial
 # game has not asked for it within these runs.
