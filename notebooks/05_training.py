@@ -377,18 +377,14 @@ if stages:
     info = p["motion_checkpoint"].with_suffix(".json")
     shipped_label = f"{json.loads(info.read_text())['steps']} it, shipped" if info.exists() else "motion_checkpoint"
     stages[shipped_label] = p["motion_checkpoint"]
-    longer = p["ablation_dir"] / f"{domain}_motion_2000.pt"  # the shipped run, trained on
-    if longer.exists():
-        stages["2,000 it, G_I 8,000"] = longer
-    official_batch = p["ablation_dir"] / f"{domain}_motion_b8_800.pt"  # the shipped run at batch 8
-    if official_batch.exists():
-        stages["800 it, batch 8"] = official_batch
-    other_seed = p["ablation_dir"] / f"{domain}_motion_seed1_800.pt"  # the shipped run from seed 1
-    if other_seed.exists():
-        stages["800 it, seed 1"] = other_seed
-    wide_d = p["ablation_dir"] / f"{domain}_motion_ndf64_800.pt"  # the shipped run, official D widths
-    if wide_d.exists():
-        stages["800 it, D ndf 64"] = wide_d
+    # the shipped run with one thing changed: trained on, the official batch, another seed,
+    # the official discriminator width
+    variants = {"2,000 it, G_I 8,000": "2000", "800 it, batch 8": "b8_800", "800 it, seed 1": "seed1_800",
+                "800 it, D ndf 64": "ndf64_800"}
+    for label, suffix in variants.items():
+        path = p["ablation_dir"] / f"{domain}_motion_{suffix}.pt"
+        if path.exists():
+            stages[label] = path
     # full mode: mean ± sd of 3 draws; one draw of 32 clips can land far from the mean (the
     # shipped model's yaw read 0.052 in one draw and 0.081-0.097 in five others)
     print(format_table(compare(stages, domain, n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))

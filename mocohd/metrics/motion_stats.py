@@ -59,6 +59,8 @@ def is_motion_factor(names: list[str]) -> torch.Tensor:
 # openness and mouth opening run from 0 to 1 and yaw and pitch from -0.9 to 0.9 in the toy
 # world, so 0.3 is a third of a full blink or of a wide-open mouth.
 EVENT_RANGE = 0.3
+# what factor_spread reports per motion factor, carried through every report and table
+PER_FACTOR_KEYS = ("per_factor", "events", "largest_step")
 
 
 def check_factors(factors: torch.Tensor, names: list[str]) -> None:
@@ -253,7 +255,7 @@ def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int
     spread = factor_spread(factors, names)
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
             "pixel_motion": pixel_motion(clips.video), "late_sharpness": late_sharpness(clips.video),
-            "per_factor": spread["per_factor"], "events": spread["events"], "largest_step": spread["largest_step"]}
+            **{key: spread[key] for key in PER_FACTOR_KEYS}}
 
 
 @torch.no_grad()
@@ -274,7 +276,7 @@ def motion_report(video_generator, domain: str, n_videos: int = 32, n_frames: in
             "noise_diversity": noise_diversity(video_generator, domain, n_frames=n_frames, seed=seed + 1, net=net),
             "noise_spread_w": noise_spread(video_generator.motion, w0, n_frames=n_frames,
                                            generator=torch.Generator().manual_seed(seed + 2)),
-            "per_factor": spread["per_factor"], "events": spread["events"], "largest_step": spread["largest_step"]}
+            **{key: spread[key] for key in PER_FACTOR_KEYS}}
 
 
 KEYS = ("motion_spread", "identity_drift", "pixel_motion", "late_sharpness", "noise_diversity", "noise_spread_w")
@@ -306,7 +308,7 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
         names = list(reports[0]["per_factor"])
         motion = [n for n, moves in zip(names, is_motion_factor(names).tolist()) if moves]
         if motion:
-            for key in ("per_factor", "events", "largest_step"):
+            for key in PER_FACTOR_KEYS:
                 rows[label][key] = {n: sum(r[key][n] for r in reports) / len(reports) for n in motion}
     return rows
 
