@@ -194,6 +194,33 @@ def test_image_range_table_puts_real_images_first():
     assert lines[3].split() == ["runs/b/checkpoint.pt", "0.330", "0.220"]
 
 
+def test_tail_shares_read_a_dropped_end_as_zero():
+    from mocohd.metrics.motion_stats import tail_shares
+
+    real = torch.linspace(0, 1, 1001)  # eye openness from shut to open, evenly
+    low, high = tail_shares(real, real.flip(0))
+    assert low == pytest.approx(0.05, abs=0.002) and high == pytest.approx(0.05, abs=0.002)
+    never_shut = torch.linspace(0.3, 1, 1001)  # the same generator with the shut end dropped
+    low, high = tail_shares(real, never_shut)
+    assert low == 0.0 and high == pytest.approx(0.05 / 0.7, abs=0.002)
+    with pytest.raises(ValueError, match="tail must lie in"):
+        tail_shares(real, real, tail=0.5)
+
+
+def test_image_tails_table_lists_low_and_high_share_per_factor():
+    from mocohd.metrics.motion_stats import factor_tails, format_image_tails
+
+    names = ["identity:skin", "motion:eye_open"]
+    real = torch.stack([torch.zeros(101), torch.linspace(0, 1, 101)], 1)
+    drawn = torch.stack([torch.zeros(101), torch.linspace(0.5, 1, 101)], 1)
+    tails = {"g.pt": factor_tails(real, drawn, names)}
+    assert list(tails["g.pt"]) == ["motion:eye_open"]  # identity factors are not motion
+    lines = format_image_tails(tails).splitlines()
+    assert lines[0].split()[-1] == "eye_open"
+    assert lines[1].split()[-3:] == ["0.050", "/", "0.050"] and lines[1].startswith("as real images")
+    assert lines[2].split()[0] == "g.pt" and lines[2].split()[1] == "0.000"
+
+
 def test_step_reach_is_bounded_by_the_residual_step(net):
     from mocohd.metrics.motion_stats import step_reach
 

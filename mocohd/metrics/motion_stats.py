@@ -31,7 +31,8 @@ the small toy generators' first frames carry more speckle than real frames do.
 
 Command line (the MI ablation, issue 4):
 ``python -m mocohd.metrics.motion_stats --domain faces data/checkpoints/faces_motion.pt OTHER.pt``;
-the poses image generators draw at all (shipped files or image-GAN run checkpoints):
+the poses image generators draw at all, and whether they draw both ends of each (shipped
+files or image-GAN run checkpoints):
 ``python -m mocohd.metrics.motion_stats --domain faces --image-range data/checkpoints/faces_64.pt OTHER.pt``;
 how fast the residual's bound lets each motion factor change, next to real clips:
 ``python -m mocohd.metrics.motion_stats --domain faces --step-reach data/checkpoints/faces_motion.pt``
@@ -158,19 +159,54 @@ def late_sharpness(video: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def image_factors(image_generator, domain: str, n_images: int = 256, seed: int = 0,
+                  net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """(real, drawn, names): every factor read off ``n_images`` real toy images and off as many
+    samples of the image generator (z ~ N(0, I), no truncation), each (n_images, F)."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_images, image_generator.style_dim, generator=gen)
+    fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
+    drawn, names = video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)
+    real, _ = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
+    return real[:, 0], drawn[:, 0], names
+
+
 def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: int = 0,
                        net: ToyFeatureNet | None = None) -> dict:
     """{motion factor: (std over real toy images, std over G_I's samples)}: how far apart the
     poses are that the image generator draws at all. A motion generator only walks W, so it
     cannot turn a head further than G_I can draw one turned."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n_images, image_generator.style_dim, generator=gen)
-    fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
-    fake_f, names = video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)
-    real_f, _ = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
+    return factor_stds(*image_factors(image_generator, domain, n_images, seed, net))
+
+
+def factor_stds(real: torch.Tensor, drawn: torch.Tensor, names: list[str]) -> dict:
+    """{motion factor: (std over real, std over drawn)} for factors (n, F) of two image sets."""
     motion = is_motion_factor(names)
-    return {n: (real_f[:, 0, i].std().item(), fake_f[:, 0, i].std().item())
-            for i, n in enumerate(names) if motion[i]}
+    return {n: (real[:, i].std().item(), drawn[:, i].std().item()) for i, n in enumerate(names) if motion[i]}
+
+
+def tail_shares(real: torch.Tensor, drawn: torch.Tensor, tail: float = 0.05) -> tuple[float, float]:
+    """(low, high): the share of ``drawn`` below the ``tail`` quantile of ``real`` and above its
+    ``1 - tail`` quantile. A generator that draws the real distribution gives about ``tail``
+    at each end; 0 at one end means it never draws that end (a dropped mode: closed eyes)."""
+    if not 0 < tail < 0.5:
+        raise ValueError(f"tail must lie in (0, 0.5), got {tail!r}; 0.05 compares the 5% ends")
+    lo, hi = torch.quantile(real.float(), torch.tensor([tail, 1 - tail]))
+    return (drawn < lo).float().mean().item(), (drawn > hi).float().mean().item()
+
+
+def image_factor_tails(image_generator, domain: str, n_images: int = 256, seed: int = 0,
+                       net: ToyFeatureNet | None = None, tail: float = 0.05) -> dict:
+    """{motion factor: (low, high)}: :func:`tail_shares` of G_I's samples against real images.
+    The std of :func:`image_factor_range` can look fine while one end is missing: a G_I whose
+    samples never shut their eyes offers a motion generator no ordinary w to blink through."""
+    return factor_tails(*image_factors(image_generator, domain, n_images, seed, net), tail=tail)
+
+
+def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail: float = 0.05) -> dict:
+    """{motion factor: tail_shares(...)} for factors (n, F) of two image sets."""
+    motion = is_motion_factor(names)
+    return {n: tail_shares(real[:, i], drawn[:, i], tail) for i, n in enumerate(names) if motion[i]}
 
 
 def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8, iterations: int = 40,
@@ -349,12 +385,27 @@ def format_image_ranges(ranges: dict) -> str:
     return "\n".join(lines)
 
 
+def format_image_tails(tails: dict, tail: float = 0.05) -> str:
+    """{label: image_factor_tails(...)} as a table of "low / high" shares, one row per generator,
+    under the row a generator that draws real images' distribution would give."""
+    factors = list(next(iter(tails.values())))
+
+    def row(label, pairs):
+        return f"{label[-40:]:40s}" + "".join(f"{f'{lo:.3f} / {hi:.3f}':>15s}" for lo, hi in pairs)
+
+    lines = [f"{f'share beyond the real {tail:.0%} ends':40s}" + "".join(f"{n.split(':', 1)[1]:>15s}" for n in factors)]
+    lines.append(row("as real images (expected)", [(tail, tail)] * len(factors)))
+    lines += [row(label, [t[n] for n in factors]) for label, t in tails.items()]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.metrics.motion_stats", description=__doc__.splitlines()[0])
     p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints); "
                                                   "with --image-range, image-generator files")
     p.add_argument("--image-range", action="store_true",
-                   help="the files are image generators: the spread of each motion factor over their samples")
+                   help="the files are image generators: the spread of each motion factor over their samples, "
+                        "and the share of them beyond the real images' 5%% ends (a dropped mode reads 0)")
     p.add_argument("--images", type=int, default=256, help="--image-range: samples per generator and real images")
     p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
     p.add_argument("--videos", type=int, default=32)
@@ -382,12 +433,16 @@ def main(argv=None) -> None:
         from ..train.video_gan import load_image_generator
 
         net = load_toy_feature_net()
-        ranges = {path: image_factor_range(load_image_generator(path), args.domain, args.images, args.seed, net)
-                  for path in args.checkpoints}
+        factors = {path: image_factors(load_image_generator(path), args.domain, args.images, args.seed, net)
+                   for path in args.checkpoints}
+        ranges = {path: factor_stds(*f) for path, f in factors.items()}
+        tails = {path: factor_tails(*f) for path, f in factors.items()}
         print(format_image_ranges(ranges))
+        print()
+        print(format_image_tails(tails))
         if args.json:
             with open(args.json, "w") as f:
-                json.dump(ranges, f, indent=2)
+                json.dump({"std": ranges, "tails_5pct": tails}, f, indent=2)
         return
     rows = compare({path: path for path in args.checkpoints}, args.domain, args.videos, args.seed, args.repeats)
     print(format_table(rows))
