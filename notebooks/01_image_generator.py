@@ -467,19 +467,29 @@ for name, path in gallery.items():
 #
 # - after **1,200** steps the heads had hair and skin but no eyes or mouths;
 # - after **4,500** they had both, but nearly every head looked straight ahead: across its
-#   samples, the head turn (yaw) read by the FD_toy network spread 0.12, against 0.35 for real
-#   toy faces;
+#   samples, the head turn (yaw) read by the FD_toy network spread 0.11, against 0.35 for real
+#   toy faces (512 samples);
 # - from step 6,000 on, the R1 penalty was made ten times weaker (γ = 0.05 instead of the
 #   `full` preset's 0.5: StyleGAN2-ADA's rule of thumb, 0.0002 · size² / batch). R1 punishes
 #   the discriminator for a steep gradient at real images; a smoother discriminator is easier to
 #   train against, but it can also miss a head turned by two or three pixels, and a generator
 #   is only pushed to draw what its discriminator notices. 1,500 steps later the samples turned
-#   their heads as far as real ones do (yaw spread 0.34; after **8,000** steps, FD_toy 5.5
+#   their heads as far as real ones do (yaw spread 0.33; after **8,000** steps, FD_toy 5.5
 #   against 8.0 at 4,500).
+#
+# Something was lost on the way, too. The spread of a factor says how far apart the drawn
+# poses lie, not whether both ends are there, so the cell also counts the samples beyond the
+# real images' 5 % and 95 % quantiles of each factor (about 0.05 each for a generator that
+# draws the real distribution). The shut end of the eyes, the middle of a blink, faded as the
+# turned heads arrived: 0.072 of the samples at 1,200 steps (blurred faces that read as
+# half-shut), 0.004 at 4,500, **none** at 8,000 (512 samples each). A GAN that stops drawing a
+# small part of its data has dropped a *mode*; here it is 7 % of the real frames, and exactly
+# the part that notebook 05's blinks need.
 #
 # A video model built on top can only move what the image generator can draw: notebook 05,
 # section 8, shows what this did to the motion. `python -m mocohd.metrics.motion_stats
-# --domain faces --image-range FILE ...` measures the poses any generator file draws.
+# --domain faces --image-range FILE ...` measures the poses any generator file draws and
+# counts both ends of each.
 
 # %%
 if p["faces_short"] is not None:
@@ -498,12 +508,15 @@ if p["faces_short"] is not None:
         titles += [f"{info.get('steps', label)} steps" if j == 0 else "" for j in range(8)]
     show_images(torch.cat(rows), columns=8, size=1.2, titles=titles)
     plt.show()
-    # The poses each one draws: spread of each motion factor over its samples (full mode: 256)
-    from mocohd.metrics.motion_stats import format_image_ranges, image_factor_range
+    # The poses each one draws: spread of each motion factor over its samples, and the share
+    # of them beyond the real images' 5 % ends (full mode: 512 samples)
+    from mocohd.metrics.motion_stats import (factor_stds, factor_tails, format_image_ranges, format_image_tails,
+                                             image_factors)
 
-    n_images = params.by_mode(mode, 64, 256)
-    print(format_image_ranges({label: image_factor_range(load_generator(path), "faces", n_images, seed)
-                               for label, path in pair.items()}))
+    n_images = params.by_mode(mode, 128, 512)
+    drawn = {label: image_factors(load_generator(path), "faces", n_images, seed) for label, path in pair.items()}
+    print(format_image_ranges({label: factor_stds(*f) for label, f in drawn.items()}), end="\n\n")
+    print(format_image_tails({label: factor_tails(*f) for label, f in drawn.items()}))
 
 # %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).
