@@ -723,3 +723,7 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 # 5. Train an image generator on toy faces with `--r1 0.5` and with `--r1 0.05` from the same
 #    checkpoint, and follow the poses each draws with `python -m mocohd.metrics.motion_stats
 #    --domain faces --image-range RUN/checkpoint.pt`. How many steps until they differ?
+# 6. The shipped $G_I$ draws no shut eyes. Train image generators that might keep them (wider:
+#    `--channel-scale 0.5`; or `--r1 0.05` from the first step instead of from step 6,000) and
+#    follow the eyes' low end in `--image-range`'s second table. Then train a motion generator
+#    over the one that keeps it: does it blink?
