@@ -195,16 +195,11 @@ def tail_shares(real: torch.Tensor, drawn: torch.Tensor, tail: float = 0.05) -> 
     return (drawn < lo).float().mean().item(), (drawn > hi).float().mean().item()
 
 
-def image_factor_tails(image_generator, domain: str, n_images: int = 256, seed: int = 0,
-                       net: ToyFeatureNet | None = None, tail: float = 0.05) -> dict:
-    """{motion factor: (low, high)}: :func:`tail_shares` of G_I's samples against real images.
-    The std of :func:`image_factor_range` can look fine while one end is missing: a G_I whose
-    samples never shut their eyes offers a motion generator no ordinary w to blink through."""
-    return factor_tails(*image_factors(image_generator, domain, n_images, seed, net), tail=tail)
-
-
 def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail: float = 0.05) -> dict:
-    """{motion factor: tail_shares(...)} for factors (n, F) of two image sets."""
+    """{motion factor: (low, high)}: :func:`tail_shares` for factors (n, F) of two image sets,
+    e.g. :func:`image_factors`' real images and G_I's samples. A std (:func:`factor_stds`) can
+    look fine while one end is missing: a G_I whose samples never shut their eyes offers a
+    motion generator no ordinary w to blink through."""
     motion = is_motion_factor(names)
     return {n: tail_shares(real[:, i], drawn[:, i], tail) for i, n in enumerate(names) if motion[i]}
 
@@ -386,7 +381,7 @@ def format_image_ranges(ranges: dict) -> str:
 
 
 def format_image_tails(tails: dict, tail: float = 0.05) -> str:
-    """{label: image_factor_tails(...)} as a table of "low / high" shares, one row per generator,
+    """{label: factor_tails(...)} as a table of "low / high" shares, one row per generator,
     under the row a generator that draws real images' distribution would give."""
     factors = list(next(iter(tails.values())))
 
