@@ -209,7 +209,8 @@ show_videos(torch.cat([before, after]), titles=[f"before z{i}" for i in range(4)
 # shipped now ran 800 iterations with the same settings over the generator at 8,000 steps,
 # which draws heads turned as far as real toy faces. Its clips keep their identity and their
 # detail to the last frame, but every motion is still smaller and slower than in real clips:
-# where real faces blink and talk, its faces drift. Training it on to 2,000 iterations made
+# where real faces blink and talk, its faces drift (and that $G_I$ draws no shut eyes at all,
+# section 8). Training it on to 2,000 iterations made
 # heads turn less, not more, and so did the official batch of 8 instead of 4 and the official
 # discriminator width; the same run from another seed also moved less, about as much less as
 # the longer run (section 8 measures all of them against real clips).
@@ -710,6 +711,9 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   is a sixth of the real one for eyes, under half for head turns.
 # - The residual's step bound is not what keeps motion small: one or two bounded steps can
 #   move each factor as far as real clips move in as many frames.
+# - The eyes have a cause of their own: the shipped $G_I$ never draws shut eyes (none of its
+#   samples beyond the real images' most-shut 5 %), a mode it dropped during image training.
+#   The mouth and the head keep both ends in $G_I$; their slowness is the motion training's.
 # - The MI loss: no difference after 230 iterations, paths about 10 % more diverse in $W$
 #   after 800 (one run per arm). bf16 rendering trains about 2× faster to the same place.
 #
