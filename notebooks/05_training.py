@@ -547,7 +547,7 @@ for label, video, factors in (("real toy clips", real.video, real_f), ("the ship
 #   moves; here the slowness is the motion training's own.
 
 # %%
-from mocohd.metrics.motion_stats import factor_tails, format_image_tails, image_factors
+from mocohd.metrics.motion_stats import factor_tails, format_image_tails, image_factors, is_motion_factor
 from mocohd.train.video_gan import load_image_generator
 
 image_generators = {f"G_I, {n} steps": p["ablation_dir"] / f"{domain}_64_{n.replace(',', '')}.pt"
@@ -557,7 +557,7 @@ image_generators["G_I, shipped"] = vg.image_generator
 n_images = by_mode(mode, 128, 512)
 drawn = {label: image_factors(g, domain, n_images, seed) for label, g in image_generators.items()}
 real_images, _, image_names = next(iter(drawn.values()))  # every generator meets the same real images
-moving = [i for i, n in enumerate(image_names) if n.startswith("motion:")]
+moving = is_motion_factor(image_names).nonzero().flatten().tolist()
 if moving:
     print(format_image_tails({label: factor_tails(*f) for label, f in drawn.items()}))
     fig, axes = plt.subplots(1, len(moving), figsize=(3 * len(moving), 2.6))
