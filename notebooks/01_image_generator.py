@@ -510,13 +510,14 @@ if p["faces_short"] is not None:
     plt.show()
     # The poses each one draws: spread of each motion factor over its samples, and the share
     # of them beyond the real images' 5 % ends (full mode: 512 samples)
-    from mocohd.metrics.motion_stats import (factor_stds, factor_tails, format_image_ranges, format_image_tails,
-                                             image_factors)
+    from mocohd.metrics.motion_stats import (drawn_image_factors, factor_stds, factor_tails, format_image_ranges,
+                                             format_image_tails, real_image_factors)
 
     n_images = params.by_mode(mode, 128, 512)
-    drawn = {label: image_factors(load_generator(path), "faces", n_images, seed) for label, path in pair.items()}
-    print(format_image_ranges({label: factor_stds(*f) for label, f in drawn.items()}), end="\n\n")
-    print(format_image_tails({label: factor_tails(*f) for label, f in drawn.items()}))
+    real_f, factor_names = real_image_factors("faces", n_images, seed)  # the same real images for every generator
+    drawn = {label: drawn_image_factors(load_generator(path), "faces", n_images, seed) for label, path in pair.items()}
+    print(format_image_ranges({label: factor_stds(real_f, f, factor_names) for label, f in drawn.items()}), end="\n\n")
+    print(format_image_tails({label: factor_tails(real_f, f, factor_names) for label, f in drawn.items()}))
 
 # %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).

@@ -547,7 +547,8 @@ for label, video, factors in (("real toy clips", real.video, real_f), ("the ship
 #   moves; here the slowness is the motion training's own.
 
 # %%
-from mocohd.metrics.motion_stats import factor_tails, format_image_tails, image_factors, is_motion_factor
+from mocohd.metrics.motion_stats import (drawn_image_factors, factor_tails, format_image_tails,
+                                         is_motion_factor, real_image_factors)
 from mocohd.train.video_gan import load_image_generator
 
 image_generators = {f"G_I, {n} steps": p["ablation_dir"] / f"{domain}_64_{n.replace(',', '')}.pt"
@@ -555,17 +556,17 @@ image_generators = {f"G_I, {n} steps": p["ablation_dir"] / f"{domain}_64_{n.repl
 image_generators = {label: load_image_generator(path) for label, path in image_generators.items() if path.exists()}
 image_generators["G_I, shipped"] = vg.image_generator
 n_images = by_mode(mode, 128, 512)
-drawn = {label: image_factors(g, domain, n_images, seed) for label, g in image_generators.items()}
-real_images, _, image_names = next(iter(drawn.values()))  # every generator meets the same real images
+real_images, image_names = real_image_factors(domain, n_images, seed)  # every generator meets these
+drawn = {label: drawn_image_factors(g, domain, n_images, seed) for label, g in image_generators.items()}
 moving = is_motion_factor(image_names).nonzero().flatten().tolist()
 if moving:
-    print(format_image_tails({label: factor_tails(*f) for label, f in drawn.items()}))
+    print(format_image_tails({label: factor_tails(real_images, f, image_names) for label, f in drawn.items()}))
     fig, axes = plt.subplots(1, len(moving), figsize=(3 * len(moving), 2.6))
     for ax, i in zip(axes, moving):
-        values = torch.cat([real_images[:, i]] + [f[:, i] for _, f, _ in drawn.values()])
+        values = torch.cat([real_images[:, i]] + [f[:, i] for f in drawn.values()])
         bins = torch.linspace(values.min(), values.max(), 31).tolist()  # the same bins for every histogram
         ax.hist(real_images[:, i], bins=bins, histtype="stepfilled", alpha=0.3, color="k", label="real images")
-        for label, (_, f, _) in drawn.items():
+        for label, f in drawn.items():
             ax.hist(f[:, i], bins=bins, histtype="step", label=label)
         ax.set_title(image_names[i].split(":")[1])
     axes[0].legend(fontsize=7)

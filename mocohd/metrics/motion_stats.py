@@ -159,16 +159,23 @@ def late_sharpness(video: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def image_factors(image_generator, domain: str, n_images: int = 256, seed: int = 0,
-                  net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """(real, drawn, names): every factor read off ``n_images`` real toy images and off as many
-    samples of the image generator (z ~ N(0, I), no truncation), each (n_images, F)."""
+def real_image_factors(domain: str, n_images: int = 256, seed: int = 0,
+                       net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, list[str]]:
+    """(real, names): every factor read off ``n_images`` real toy images, (n_images, F). The
+    same for every generator compared at one seed, so read it once."""
+    real, names = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
+    return real[:, 0], names
+
+
+@torch.no_grad()
+def drawn_image_factors(image_generator, domain: str, n_images: int = 256, seed: int = 0,
+                        net: ToyFeatureNet | None = None) -> torch.Tensor:
+    """Every factor read off ``n_images`` samples of the image generator (z ~ N(0, I), no
+    truncation), (n_images, F)."""
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n_images, image_generator.style_dim, generator=gen)
     fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
-    drawn, names = video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)
-    real, _ = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
-    return real[:, 0], drawn[:, 0], names
+    return video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)[0][:, 0]
 
 
 def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: int = 0,
@@ -176,7 +183,8 @@ def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: 
     """{motion factor: (std over real toy images, std over G_I's samples)}: how far apart the
     poses are that the image generator draws at all. A motion generator only walks W, so it
     cannot turn a head further than G_I can draw one turned."""
-    return factor_stds(*image_factors(image_generator, domain, n_images, seed, net))
+    real, names = real_image_factors(domain, n_images, seed, net)
+    return factor_stds(real, drawn_image_factors(image_generator, domain, n_images, seed, net), names)
 
 
 def factor_stds(real: torch.Tensor, drawn: torch.Tensor, names: list[str]) -> dict:
@@ -197,7 +205,7 @@ def tail_shares(real: torch.Tensor, drawn: torch.Tensor, tail: float = 0.05) -> 
 
 def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail: float = 0.05) -> dict:
     """{motion factor: (low, high)}: :func:`tail_shares` for factors (n, F) of two image sets,
-    e.g. :func:`image_factors`' real images and G_I's samples. A std (:func:`factor_stds`) can
+    e.g. :func:`real_image_factors` and :func:`drawn_image_factors`. A std (:func:`factor_stds`) can
     look fine while one end is missing: a G_I whose samples never shut their eyes offers a
     motion generator no ordinary w to blink through."""
     motion = is_motion_factor(names)
@@ -428,10 +436,11 @@ def main(argv=None) -> None:
         from ..train.video_gan import load_image_generator
 
         net = load_toy_feature_net()
-        factors = {path: image_factors(load_image_generator(path), args.domain, args.images, args.seed, net)
-                   for path in args.checkpoints}
-        ranges = {path: factor_stds(*f) for path, f in factors.items()}
-        tails = {path: factor_tails(*f) for path, f in factors.items()}
+        real, names = real_image_factors(args.domain, args.images, args.seed, net)
+        drawn = {path: drawn_image_factors(load_image_generator(path), args.domain, args.images, args.seed, net)
+                 for path in args.checkpoints}
+        ranges = {path: factor_stds(real, f, names) for path, f in drawn.items()}
+        tails = {path: factor_tails(real, f, names) for path, f in drawn.items()}
         print(format_image_ranges(ranges))
         print()
         print(format_image_tails(tails))
