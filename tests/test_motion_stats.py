@@ -221,6 +221,30 @@ def test_image_tails_table_lists_low_and_high_share_per_factor():
     assert lines[2].split()[0] == "g.pt" and lines[2].split()[1] == "0.000"
 
 
+def test_extreme_indices_pick_the_images_whose_eyes_are_truly_most_shut(net):
+    from mocohd.data.toyworld import make_images
+    from mocohd.metrics.motion_stats import extreme_indices, image_factors, real_images
+
+    images = real_images("faces", 64, seed=0)
+    truth = make_images("faces", 64, size=64, seed=1)  # what real_images draws, with its true factors
+    assert torch.equal(images, truth.video[:, 0])
+    with one_thread():
+        factors, names = image_factors(images, "faces", net)
+    shut = extreme_indices(factors, names, "motion:eye_open", k=8)
+    wide = extreme_indices(factors, names, "motion:eye_open", k=8, lowest=False)
+    read = factors[:, names.index("motion:eye_open")]
+    assert (read[shut].diff() >= 0).all() and (read[wide].diff() <= 0).all()  # most extreme first
+    assert set(shut.tolist()).isdisjoint(wide.tolist())
+    true_eye = truth.motion[:, 0, truth.motion_names.index("eye_open")]
+    # the read factor follows the true one: the one truly half-shut face (0.16) comes first,
+    # and the widest read are truly wide open
+    assert shut[0] == true_eye.argmin() and true_eye.min() < 0.2 and (true_eye[wide] > 0.95).all()
+    with pytest.raises(ValueError, match="no factor 'motion:blink'"):
+        extreme_indices(factors, names, "motion:blink")
+    with pytest.raises(ValueError, match="k must lie in 1..64"):
+        extreme_indices(factors, names, "motion:eye_open", k=65)
+
+
 def test_step_reach_is_bounded_by_the_residual_step(net):
     from mocohd.metrics.motion_stats import step_reach
 

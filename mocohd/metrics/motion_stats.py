@@ -158,24 +158,50 @@ def late_sharpness(video: torch.Tensor) -> float:
     return (detail[1] / detail[0]).item()
 
 
+def real_images(domain: str, n_images: int = 256, seed: int = 0) -> torch.Tensor:
+    """``n_images`` real toy images, (n, 3, 64, 64) in [-1, 1] (``make_images`` at seed + 1)."""
+    return make_images(domain, n_images, size=64, seed=seed + 1).video[:, 0]
+
+
 @torch.no_grad()
+def drawn_images(image_generator, n_images: int = 256, seed: int = 0) -> torch.Tensor:
+    """``n_images`` samples of the image generator (z ~ N(0, I), no truncation), (n, 3, H, W)."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_images, image_generator.style_dim, generator=gen)
+    fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
+    return fake.clamp(-1, 1)
+
+
+@torch.no_grad()
+def image_factors(images: torch.Tensor, domain: str, net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, list[str]]:
+    """(factors, names): every factor read off images (n, 3, H, W), (n, F)."""
+    factors, names = video_factors(images.unsqueeze(1), domain, net)
+    return factors[:, 0], names
+
+
 def real_image_factors(domain: str, n_images: int = 256, seed: int = 0,
                        net: ToyFeatureNet | None = None) -> tuple[torch.Tensor, list[str]]:
     """(real, names): every factor read off ``n_images`` real toy images, (n_images, F). The
     same for every generator compared at one seed, so read it once."""
-    real, names = video_factors(make_images(domain, n_images, size=64, seed=seed + 1).video, domain, net)
-    return real[:, 0], names
+    return image_factors(real_images(domain, n_images, seed), domain, net)
 
 
-@torch.no_grad()
 def drawn_image_factors(image_generator, domain: str, n_images: int = 256, seed: int = 0,
                         net: ToyFeatureNet | None = None) -> torch.Tensor:
-    """Every factor read off ``n_images`` samples of the image generator (z ~ N(0, I), no
-    truncation), (n_images, F)."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n_images, image_generator.style_dim, generator=gen)
-    fake = image_generator.synthesize(image_generator.get_latent(z), noise=image_generator.make_noise(n_images, gen))
-    return video_factors(fake.clamp(-1, 1).unsqueeze(1), domain, net)[0][:, 0]
+    """Every factor read off ``n_images`` samples of the image generator, (n_images, F)."""
+    return image_factors(drawn_images(image_generator, n_images, seed), domain, net)[0]
+
+
+def extreme_indices(factors: torch.Tensor, names: list[str], factor: str, k: int = 8,
+                    lowest: bool = True) -> torch.Tensor:
+    """The indices of the k images (rows of factors (n, F)) with the lowest (or highest) value
+    of one factor, most extreme first. Look at them before trusting a tail count: the feature
+    network reads a blurred or broken face as "eyes half-shut" as readily as a real blink."""
+    if factor not in names:
+        raise ValueError(f"no factor {factor!r}; the factors are {', '.join(names)}")
+    if not 0 < k <= len(factors):
+        raise ValueError(f"k must lie in 1..{len(factors)} (the number of images), got {k}")
+    return factors[:, names.index(factor)].argsort(descending=not lowest)[:k]
 
 
 def image_factor_range(image_generator, domain: str, n_images: int = 256, seed: int = 0,
