@@ -459,11 +459,11 @@ if stages:
 # | real clips, within 2 frames | 0.48 | 0.38 | 0.26 | 0.22 |
 # | reach of 2 residual steps | 0.46 | 0.51 | 0.40 | 0.47 |
 #
-# One step moves mouth, yaw and pitch further than real clips do in one frame, and eyes nearly
-# as far (0.30 against 0.38); two steps cover what real clips do in two frames. So the bound
-# is not what holds the shipped model back: it *could* blink, talk and turn about as fast as real
-# faces do; it just does so in few clips (the events block above). Smoke mode searches 2 faces
-# for a few iterations, so its reaches are lower.
+# One step moves the *readings* of mouth, yaw and pitch further than real clips move in one
+# frame, and the eye reading nearly as far (0.30 against 0.38); two steps cover what real clips
+# do in two frames. Smoke mode searches 2 faces for a few iterations, so its reaches are lower.
+# But a reading is not a frame: the search climbs the feature network's gradient and takes
+# whatever moves the number, so the cell after this one looks at the frames it found.
 
 # %%
 if stages:
@@ -473,6 +473,50 @@ if stages:
     print(format_step_reach(real_step_change(domain, k_steps, n_clips=n_videos, seed=seed),
                             step_reach(vg, domain, k_steps, n_images=by_mode(mode, 2, 8),
                                        iterations=by_mode(mode, 8, 40), seed=seed)))
+
+# %% [markdown]
+# `push_factor` runs the same search for one factor and one direction and returns the frames:
+# below, for the shipped model, faces as sampled (first row of each pair) and the point two
+# residual steps away that reads as most-shut eyes, then the same for the widest-open mouth,
+# with the reading under each frame. In full mode (8 faces, 40 iterations):
+#
+# - **Mouths open**: the mouth reading rises from 0.38 to 0.83 on average, and the frames
+#   agree: a dark open mouth where there was a closed one, in two steps. On some faces the
+#   hair colour drifts too; nothing in the search holds identity, while the trained motion
+#   generator is pushed by its discriminators to keep it.
+# - **Eyes do not shut.** The eye reading falls from 0.99 to 0.55 on average (to 0.24 at the
+#   lowest), but the frames show how: the face turns paler and softer and the hair comes down
+#   over the brows, while the eyes stay round dots. The network is fooled; no eye closed.
+#   Pushed ten steps (`k=10`), the reading goes below zero only because the face dissolves.
+#
+# So the reach table's eye figure is not a reach at all. For the mouth (and, by their
+# readings, the head) the bound leaves room for real speed; for blinks, the shipped $G_I$ has
+# no shut eye within two steps of its samples to walk to, which the tails table at the end of
+# this section confirms from the other side.
+
+# %%
+if stages:
+    from mocohd.metrics.motion_stats import push_factor
+    from mocohd.viz import show_images
+
+    pushes = {"eye_open": True, "mouth_open": False}  # factor: push it down (True) or up
+    pushes = {f"motion:{f}": lowest for f, lowest in pushes.items() if f"motion:{f}" in names}
+    frames, titles = [], []
+    for factor, lowest in pushes.items():
+        pushed = push_factor(vg, domain, factor, k=2, lowest=lowest, n_images=by_mode(mode, 4, 8),
+                             iterations=by_mode(mode, 8, 40), seed=seed)
+        short = factor.split(":")[1]
+        print(f"{short:10s} read {pushed['start_value'].mean():.2f} as sampled, "
+              f"{pushed['pushed_value'].mean():.2f} two steps {'down' if lowest else 'up'} (mean)")
+        for row in ("start", "pushed"):
+            frames.append(pushed[row])
+            first = short.split("_")[0] if row == "start" else "→"  # "eye: 1.11", then "→ 0.90"
+            titles += [f"{first} {v:.2f}" if j == 0 else f"{v:.2f}"
+                       for j, v in enumerate(pushed[f"{row}_value"].tolist())]
+    if frames:
+        show_images(torch.cat(frames), titles=titles, columns=len(frames[0]), size=1.0,
+                    suptitle="sampled, then 2 residual steps:\neyes pushed shut, mouth pushed open")
+        plt.show()
 
 # %% [markdown]
 # **Blinks, or slow drifts?** The events block counts clips whose eyes change by more than 0.3
@@ -492,8 +536,9 @@ if stages:
 # still; the two over the 4,500-step $G_I$ change eyes twice as fast (0.14), but those eyes
 # fade as the frames soften rather than blink. So the motion generator has learnt *what* moves (turns, nods,
 # eyes and mouth, with identity held) but not *how fast*: it walks slowly where real faces
-# blink and talk. The residual's bound allows real speed (the cell before); the adversarial
-# game has not asked for it within these runs.
+# blink and talk. For mouth and head the residual's bound allows real speed (the cells before),
+# and the adversarial game has not asked for it within these runs; for eyes there is more to it
+# (the end of this section).
 
 # %%
 from mocohd.metrics.motion_stats import strongest_clips
@@ -539,10 +584,10 @@ for label, video, factors in (("real toy clips", real.video, real_f), ("the ship
 # ends are both there, and so are the head's. So the two slow motions have different causes:
 #
 # - **Eyes**: the shipped $G_I$ has dropped a small mode, the shut eyes of blinks (about 7 %
-#   of real frames). Residual steps can still narrow a face's eyes (the reach table above), but
-#   a blink has to take $w$ out of the part of $W$ where $G_I$'s own samples lie, since none of
-#   them has shut eyes; the motion generator has not learnt to go there in any run here. The
-#   fix belongs to the image generator's training (notebook 01), not the motion generator's.
+#   of real frames). None of its samples has shut eyes, and two residual steps from them find
+#   none either (the pushed frames above: the eye reading falls, the eyes stay round). No
+#   motion generator over this $G_I$ can blink. The fix belongs to the image generator's
+#   training (notebook 01), not the motion generator's.
 # - **Mouth, yaw, pitch**: $G_I$ draws both ends, and one step reaches as far as a real frame
 #   moves; here the slowness is the motion training's own.
 
@@ -742,8 +787,9 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   0.035 to 0.069), so one run per setting says little.
 # - Generated faces drift where real ones blink and talk: their largest frame-to-frame change
 #   is a sixth of the real one for eyes, under half for head turns.
-# - The residual's step bound is not what keeps motion small: one or two bounded steps can
-#   move each factor as far as real clips move in as many frames.
+# - The residual's step bound is not what keeps mouths and heads slow: one or two bounded
+#   steps move them as far as real clips move in as many frames. For eyes the same search only
+#   fools the feature network (paler faces, round eyes): it finds no shut eye to step to.
 # - The eyes have a cause of their own: the shipped $G_I$ never draws shut eyes (none of its
 #   samples beyond the real images' most-shut 5 %), a mode it dropped during image training.
 #   The mouth and the head keep both ends in $G_I$; their slowness is the motion training's.

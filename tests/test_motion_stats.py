@@ -270,3 +270,36 @@ def test_real_step_change_sees_that_toy_blinks_are_fast(net):
     lines = format_step_reach(real, reach).splitlines()
     assert "eye_open" in lines[0] and len(lines) == 1 + 2 * 2
     assert lines[2].startswith("reach of 1 residual step") and lines[2].split()[-1] == "0.100"
+
+
+def test_push_factor_returns_the_frames_it_moved_and_how_far(net):
+    from mocohd.metrics.motion_stats import push_factor, step_reach
+
+    vg = tiny_video_generator()
+    with one_thread():
+        down = push_factor(vg, "faces", "motion:eye_open", k=2, n_images=3, iterations=5, net=net)
+        up = push_factor(vg, "faces", "motion:eye_open", k=2, lowest=False, n_images=3, iterations=5, net=net)
+        reach = step_reach(vg, "faces", steps=(2,), n_images=3, iterations=5, net=net)
+    size = vg.image_generator.size
+    assert down["start"].shape == down["pushed"].shape == (3, 3, size, size)
+    assert torch.equal(down["start"], up["start"])  # the same sampled faces both ways
+    assert (down["pushed_value"] < down["start_value"]).all() and (up["pushed_value"] > up["start_value"]).all()
+    assert not torch.equal(down["pushed"], down["start"])
+    # step_reach's number is the better of the two directions, face by face, from the same search
+    best = torch.maximum(up["pushed_value"] - up["start_value"], down["start_value"] - down["pushed_value"])
+    assert abs(best.mean().item() - reach["motion:eye_open"][2]) < 1e-4
+    vg.motion.w_residual = 0.0  # no step may move w: the frames stay as they were
+    with one_thread():
+        frozen = push_factor(vg, "faces", "motion:yaw", k=1, n_images=2, iterations=3, net=net)
+    assert torch.equal(frozen["pushed"], frozen["start"])
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_push_factor_names_a_wrong_factor_or_step_count(net):
+    from mocohd.metrics.motion_stats import push_factor
+
+    vg = tiny_video_generator()
+    with pytest.raises(ValueError, match="no factor 'motion:blink'.*motion:eye_open"):
+        push_factor(vg, "faces", "motion:blink", net=net)
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        push_factor(vg, "faces", "motion:eye_open", k=0, net=net)

@@ -36,6 +36,7 @@ files or image-GAN run checkpoints):
 ``python -m mocohd.metrics.motion_stats --domain faces --image-range data/checkpoints/faces_64.pt OTHER.pt``;
 how fast the residual's bound lets each motion factor change, next to real clips:
 ``python -m mocohd.metrics.motion_stats --domain faces --step-reach data/checkpoints/faces_motion.pt``
+(as the feature network reads it: :func:`push_factor` returns the frames the search found, to look at).
 """
 
 from __future__ import annotations
@@ -238,6 +239,42 @@ def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail
     return {n: tail_shares(real[:, i], drawn[:, i], tail) for i, n in enumerate(names) if motion[i]}
 
 
+def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.Tensor, noise: list,
+                     factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int) -> tuple:
+    """Search ``w0 + k * lambda * tanh(u) @ basis`` (the k-step residual set) for the point that
+    moves each row's factor furthest the asked way (``sign`` +1 up, -1 down): Adam on ``u``
+    through G_I and the feature network. Returns (w, start reading, end reading), one row each."""
+    gi, motion = video_generator.image_generator, video_generator.motion
+    rows = torch.arange(len(w0))
+    with torch.no_grad():
+        basis = motion.pca_basis().float()  # (n_pca, w_dim)
+    read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
+
+    def reading(w):
+        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[f"{domain}_factors"][rows, factor]
+
+    def moved_to(u):
+        return w0 + k * motion.w_residual * (torch.tanh(u) @ basis)
+
+    with torch.no_grad():
+        start = reading(w0)
+    u = torch.zeros(len(w0), motion.n_pca, requires_grad=True)
+    opt = torch.optim.Adam([u], lr=0.1)
+    for _ in range(iterations):
+        (u.grad,) = torch.autograd.grad(-(sign * reading(moved_to(u))).sum(), [u])  # G_I and the net keep no grads
+        opt.step()
+    with torch.no_grad():
+        w = moved_to(u)
+        return w, start, reading(w)
+
+
+def _sampled_faces(image_generator, n_images: int, seed: int) -> tuple:
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        w0 = image_generator.get_latent(torch.randn(n_images, image_generator.style_dim, generator=gen)).float()
+        return w0, image_generator.make_noise(n_images, gen)
+
+
 def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8, iterations: int = 40,
                seed: int = 0, net: ToyFeatureNet | None = None) -> dict:
     """{motion factor: {k: how far k residual steps can move it}}, mean over ``n_images`` faces.
@@ -247,45 +284,51 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
     ``w_0 + k * lambda * a @ basis``, and nowhere else, whatever the LSTM learned. The search
     looks in that set for the largest change of each factor, up or down (``a = tanh(u)``, Adam
     on ``u`` through G_I and the feature network), from the same sampled w_0 and noise maps.
-    It may stop short of the best point, so read the result as a lower bound on the reach."""
+    It may stop short of the best point, so read the result as a lower bound on the reach *as
+    the feature network reads it*: the search may also find frames that fool the network (see
+    :func:`push_factor`, which returns the frames, and look at them)."""
     net = net or load_toy_feature_net()
-    gi, motion = video_generator.image_generator, video_generator.motion
     names = list(net.config["factors"][domain])
     moving = [i for i, m in enumerate(is_motion_factor(names).tolist()) if m]
     if not moving:
         return {}
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        w0 = gi.get_latent(torch.randn(n_images, gi.style_dim, generator=gen)).float()
-        noise = gi.make_noise(n_images, gen)
-        basis = motion.pca_basis().float()  # (n_pca, w_dim)
-    read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
+    w0, noise = _sampled_faces(video_generator.image_generator, n_images, seed)
     # one row per (factor, direction, face), all searched at once: rows do not interact
-    rows = len(moving) * 2 * n_images
-    factor = torch.tensor(moving).repeat_interleave(2 * n_images)  # (rows,)
+    factor = torch.tensor(moving).repeat_interleave(2 * n_images)
     sign = torch.tensor([1.0, -1.0]).repeat_interleave(n_images).repeat(len(moving))
     face = torch.arange(n_images).repeat(2 * len(moving))
-    row_noise = [m[face] for m in noise]
-    with torch.no_grad():
-        start = read(net, gi.synthesize(w0, noise=noise).clamp(-1, 1))[f"{domain}_factors"][face, factor]
     reach = {names[i]: {} for i in moving}
     for k in steps:
-        u = torch.zeros(rows, motion.n_pca, requires_grad=True)
-        opt = torch.optim.Adam([u], lr=0.1)
-
-        def change():
-            w = w0[face] + k * motion.w_residual * (torch.tanh(u) @ basis)
-            f = read(net, gi.synthesize(w, noise=row_noise).clamp(-1, 1))[f"{domain}_factors"]
-            return sign * (f[torch.arange(rows), factor] - start)  # (rows,), > 0 = moved the asked way
-
-        for _ in range(iterations):
-            (u.grad,) = torch.autograd.grad(-change().sum(), [u])  # no gradients left on G_I or the net
-            opt.step()
-        with torch.no_grad():
-            best = change().reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
+        _, start, end = _residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
+                                         factor, sign, k, iterations)
+        best = (sign * (end - start)).reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
         for j, i in enumerate(moving):
             reach[names[i]][k] = best[j].mean().item()
     return reach
+
+
+def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: bool = True, n_images: int = 8,
+                iterations: int = 40, seed: int = 0, net: ToyFeatureNet | None = None) -> dict:
+    """The frames behind :func:`step_reach`'s number for one factor and one direction: from
+    ``n_images`` sampled faces, the point of the k-step residual set that moves ``factor``
+    furthest down (``lowest``) or up. Returns {"start", "pushed"}: images (n, 3, H, W), and
+    {"start_value", "pushed_value"}: the factor as the feature network reads it (n,).
+    The reading can move without the thing itself moving (a paler face can read as half-shut
+    eyes), so look at "pushed" before believing "pushed_value"."""
+    net = net or load_toy_feature_net()
+    names = list(net.config["factors"][domain])
+    if factor not in names:
+        raise ValueError(f"no factor {factor!r} in domain {domain!r}; the factors are {', '.join(names)}")
+    if k < 1:
+        raise ValueError(f"k is a number of residual steps and must be at least 1, got {k}")
+    gi = video_generator.image_generator
+    w0, noise = _sampled_faces(gi, n_images, seed)
+    w, start, end = _residual_search(video_generator, domain, net, w0, noise,
+                                     torch.full((n_images,), names.index(factor)),
+                                     torch.full((n_images,), -1.0 if lowest else 1.0), k, iterations)
+    with torch.no_grad():
+        return {"start": gi.synthesize(w0, noise=noise).clamp(-1, 1), "pushed": gi.synthesize(w, noise=noise).clamp(-1, 1),
+                "start_value": start, "pushed_value": end}
 
 
 @torch.no_grad()
