@@ -31,9 +31,8 @@ def _overrides(args, cls) -> dict:
     return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}
 
 
-def image_main(argv) -> None:
-    from ..config import ImageGANConfig, image_preset
-    from .image_gan import train_image_gan
+def image_parser() -> argparse.ArgumentParser:
+    from ..config import ImageGANConfig
 
     p = argparse.ArgumentParser(prog="python -m mocohd.train image", description="Train the StyleGAN2 image generator.")
     p.add_argument("--preset", default="full", choices=["smoke", "full", "paper"])
@@ -41,11 +40,23 @@ def image_main(argv) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_config_args(p, ImageGANConfig)
-    args = p.parse_args(argv)
+    return p
+
+
+def image_config(args):
+    """The ImageGANConfig that parsed command-line arguments ask for: the preset, then the flags."""
+    from ..config import ImageGANConfig, image_preset
+
+    return image_preset(args.preset, **_overrides(args, ImageGANConfig))
+
+
+def image_main(argv) -> None:
+    from .image_gan import train_image_gan
+
+    args = image_parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = image_preset(args.preset, **_overrides(args, ImageGANConfig))
-    train_image_gan(cfg, args.out, resume=args.resume)
+    train_image_gan(image_config(args), args.out, resume=args.resume)
 
 
 COMMANDS = {"image": image_main}

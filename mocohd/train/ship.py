@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import ImageGANConfig, from_dict, to_dict, video_preset
+from ..config import ImageGANConfig, from_dict, image_preset, to_dict, video_preset
 from ..image_generator import Generator
 from ..pca import fit_w_pca, pca_path_for, save_w_pca
 from .checkpoint import load_checkpoint, sha256
@@ -89,11 +89,15 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
     pca_path = save_w_pca(pca, pca_path_for(gen_path), {"samples": pca_samples, "batch": 4000,
                                                              "method": "sklearn IncrementalPCA on mapped z ~ N(0, I)"})
     summary = _run_summary(run)
+    # every other setting the run changed from the full preset (a weaker R1, another width),
+    # so that the recorded command trains the same run
+    changed = _changed_settings(ckpt["config"], to_dict(image_preset("full")),
+                                skip={"data", "steps", "ema_kimg", "bf16", "ckpt_every"})
     provenance = {
         "what": f"StyleGAN2 image generator (EMA weights) trained on toy-world {domain} images, {cfg.size}x{cfg.size}",
         "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {ckpt['step']} "
-                   f"--ema-kimg {cfg.ema_kimg:g} --bf16 {str(cfg.bf16).lower()} --ckpt-every {cfg.ckpt_every} "
-                   f"--out {run} --resume (then: python -m mocohd.train.ship image --domain {domain} --run {run}"
+                   f"--ema-kimg {cfg.ema_kimg:g} --bf16 {str(cfg.bf16).lower()} --ckpt-every {cfg.ckpt_every}"
+                   f"{changed} --out {run} --resume (then: python -m mocohd.train.ship image --domain {domain} --run {run}"
                    f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)})",
         "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
@@ -138,7 +142,7 @@ def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
 def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "") -> dict:
     """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``."""
     from .video_gan import FORMAT as VIDEO_FORMAT
-    from .video_gan import export_motion
+    from .video_gan import ABLATION_FLAGS, export_motion
 
     run = Path(run)
     ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
@@ -147,7 +151,8 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    changed = _changed_settings(cfg, skip={"data", "image_generator", "steps", "ckpt_every"})
+    changed = _changed_settings(cfg, to_dict(video_preset("full")),
+                                skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
@@ -167,17 +172,15 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     return provenance
 
 
-def _changed_settings(cfg: dict, skip: set) -> str:
-    """The flags for every video-GAN setting the run changed from the full preset (``--no-mi``,
-    a batch of 8, another seed, bf16 off), so that the recorded command trains the same run."""
-    from .video_gan import ABLATION_FLAGS
-
-    full = to_dict(video_preset("full"))
+def _changed_settings(cfg: dict, full: dict, skip: set, off_flags=()) -> str:
+    """The flags for every setting a run changed from the full preset (``full``, as a dict):
+    ``--no-mi`` for an ``off_flags`` switch turned off, ``--batch 8``, ``--r1 0.05``, ``--bf16
+    false``, so that the recorded command trains the same run."""
     flags = ""
     for key, value in cfg.items():
         if key not in full or key in skip or value == full[key]:
             continue
-        if key in ABLATION_FLAGS:  # on in the preset, so changed means off
+        if key in off_flags:  # on in the preset, so changed means off
             flags += f" --no-{key.replace('_', '-')}"
         else:
             flags += f" --{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
