@@ -486,6 +486,15 @@ for name, path in gallery.items():
 # small part of its data has dropped a *mode*; here it is 7 % of the real frames, and exactly
 # the part that notebook 05's blinks need.
 #
+# Was it the strong R1 of the first 6,000 steps that lost them? The same run again with
+# γ = 0.05 from the first step (`ablation/faces_64_r1all.pt`, 8,000 steps, 277 minutes here)
+# says no. In full mode its shut end holds 0.008 of the samples, and the 8 that read as most
+# shut (notebook 05, section 8, shows them) are pale, blurred faces with small round eyes, not
+# the thin line of a real shut eye. It also nods less (0.006 of its samples below the real
+# 5 % of pitch, against 0.039 for the shipped one) and lies further from the real images
+# (FD_toy 9.0 against 5.5). So the weak R1 from the start kept neither the shut eyes nor the
+# quality; the shipped schedule stays. A wider generator is the next thing to try.
+#
 # A video model built on top can only move what the image generator can draw: notebook 05,
 # section 8, shows what this did to the motion. `python -m mocohd.metrics.motion_stats
 # --domain faces --image-range FILE ...` measures the poses any generator file draws and
@@ -498,14 +507,18 @@ if p["faces_short"] is not None:
     if middle.exists():
         pair["4,500 steps"] = middle
     pair["shipped"] = gallery.get("faces", p["checkpoint"])
+    weak_r1 = p["faces_short"].parent / "faces_64_r1all.pt"  # R1 0.05 from the first step, not from 6,000
+    if weak_r1.exists():
+        pair["R1 0.05 from step 0"] = weak_r1
     with torch.no_grad():
         rows = [load_generator(path)([z], randomize_noise=False)[0] for path in pair.values()]
     titles = []
     for label, path in pair.items():
         info = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         fd = info.get("fd_toy", {}).get("trained_vs_real", float("nan"))
-        print(f"faces, {info.get('steps', '?')} steps: FD_toy {fd:.1f}")
-        titles += [f"{info.get('steps', label)} steps" if j == 0 else "" for j in range(8)]
+        steps = f"{info['steps']:,} steps" if "steps" in info else label
+        print(f"faces, {steps}{'' if steps == label else f' ({label})'}: FD_toy {fd:.1f}")
+        titles += [(steps if label.endswith("steps") else f"{steps}, {label}") if j == 0 else "" for j in range(8)]
     show_images(torch.cat(rows), columns=8, size=1.2, titles=titles)
     plt.show()
     # The poses each one draws: spread of each motion factor over its samples, and the share

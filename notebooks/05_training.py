@@ -576,6 +576,7 @@ for label, video, factors in (("real toy clips", real.video, real_f), ("the ship
 # | $G_I$, 1,200 steps | 0.072 / 0.180 | 0.129 / 0.020 | 0.002 / 0.006 | 0.053 / 0.111 |
 # | $G_I$, 4,500 steps | 0.004 / 0.273 | 0.049 / 0.006 | 0.000 / 0.000 | 0.002 / 0.018 |
 # | $G_I$, 8,000 steps (shipped) | **0.000** / 0.172 | 0.025 / 0.059 | 0.053 / 0.023 | 0.039 / 0.021 |
+# | $G_I$, 8,000 steps, R1 0.05 from step 0 | 0.008 / 0.195 | 0.061 / 0.012 | 0.041 / 0.018 | 0.006 / 0.016 |
 #
 # The shipped $G_I$ never draws eyes as shut as the real images' most-shut 5 % (below 0.40),
 # and a sixth of its faces have eyes opened wider than all but 5 % of real ones. Over image
@@ -590,6 +591,11 @@ for label, video, factors in (("real toy clips", real.video, real_f), ("the ship
 #   training (notebook 01), not the motion generator's.
 # - **Mouth, yaw, pitch**: $G_I$ draws both ends, and one step reaches as far as a real frame
 #   moves; here the slowness is the motion training's own.
+#
+# The last row is the same image run with the weak R1 from the first step instead of from step
+# 6,000 (`ablation/faces_64_r1all.pt`, notebook 01, section 9): would the shut eyes have
+# survived without the strong R1? Its shut end is nearly empty too (0.008), and the figure
+# after the histograms shows what that 0.8 % is.
 
 # %%
 from mocohd.metrics.motion_stats import (drawn_images, extreme_indices, factor_tails, format_image_tails,
@@ -598,6 +604,7 @@ from mocohd.train.video_gan import load_image_generator
 
 image_generators = {f"G_I, {n} steps": p["ablation_dir"] / f"{domain}_64_{n.replace(',', '')}.pt"
                     for n in ("1,200", "4,500")}
+image_generators["G_I, R1 0.05 from step 0"] = p["ablation_dir"] / f"{domain}_64_r1all.pt"
 image_generators = {label: load_image_generator(path) for label, path in image_generators.items() if path.exists()}
 image_generators["G_I, shipped"] = vg.image_generator
 n_images = by_mode(mode, 128, 512)
@@ -631,6 +638,8 @@ if moving:
 # The shipped $G_I$'s most-shut faces still have round, open eyes (0.57 and up in full mode,
 # where 9 % of real images lie lower). And the 1,200-step $G_I$'s "shut" eyes are blurred
 # faces with no eyes to read: its 7 % in the table is the feature network misled, not a blink.
+# The run with R1 0.05 from step 0 is no better: its most-shut faces (0.14 and up in full
+# mode) are pale and blurred, with small round eyes. None of the four draws a real shut eye.
 
 # %%
 eye = next((n for n in image_names if n.endswith("eye_open")), None)
