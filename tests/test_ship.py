@@ -7,6 +7,8 @@ from mocohd.pca import load_w_pca
 from mocohd.train.image_gan import ImageGANTrainer, load_generator
 from mocohd.train.ship import _run_summary, ship_image
 
+from test_video_gan import recorded_config
+
 
 def _tiny_image_run(run):
     cfg = image_preset("smoke", size=32, n_images=64, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=4,
@@ -29,19 +31,8 @@ def test_ship_image_writes_generator_pca_and_honest_provenance(tmp_path):
     assert load_w_pca(tmp_path / "out" / "faces_32.pca.pt")["comp"].shape == (16, 16)
     assert json.loads((tmp_path / "out" / "faces_32.json").read_text())["steps"] == 4
     assert "--steps 4 " in prov["command"] and "--bf16 false" in prov["command"] and "--name" not in prov["command"]
-    assert recorded_image_config(prov["command"]) == torch.load(
+    assert recorded_config(prov["command"]) == torch.load(
         run / "checkpoint.pt", map_location="cpu", weights_only=False)["config"]  # the command trains this run again
-
-
-def recorded_image_config(command: str) -> dict:
-    """The config that a provenance's image-training command would build, read by the trainer's parser."""
-    import shlex
-
-    from mocohd.train.__main__ import image_config, image_parser
-
-    words = shlex.split(command.split(" (then:")[0])
-    assert words[:4] == ["python", "-m", "mocohd.train", "image"]
-    return to_dict(image_config(image_parser().parse_args(words[4:])))
 
 
 def test_a_weaker_r1_is_in_the_recorded_command(tmp_path):
@@ -52,7 +43,7 @@ def test_a_weaker_r1_is_in_the_recorded_command(tmp_path):
     (tmp_path / "run" / "config.json").write_text(json.dumps(to_dict(cfg)))
     prov = ship_image("faces", tmp_path / "run", tmp_path / "out", pca_samples=400, fd_images=64)
     assert " --r1 0.05 " in prov["command"] and " --lr " not in prov["command"]  # only what differs from full
-    assert recorded_image_config(prov["command"]) == to_dict(cfg)
+    assert recorded_config(prov["command"]) == to_dict(cfg)
 
 
 def test_ship_image_under_its_own_name_keeps_the_pca_beside_it(tmp_path):

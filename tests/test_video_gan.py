@@ -73,14 +73,17 @@ def test_no_mi_ablation_drops_the_term(tiny_generator, tmp_path):
 
 
 def recorded_config(command: str) -> dict:
-    """The config that a provenance's training command would build, read by the trainer's parser."""
+    """The config that a provenance's training command would build, read by that trainer's own
+    parser (``python -m mocohd.train image ...`` or ``... video ...``)."""
     import shlex
 
+    from mocohd.train.__main__ import image_config, image_parser
     from mocohd.train.video_gan import video_config, video_parser
 
     words = shlex.split(command.split(" (then:")[0])
-    assert words[:4] == ["python", "-m", "mocohd.train", "video"]
-    return to_dict(video_config(video_parser().parse_args(words[4:])))
+    assert words[:3] == ["python", "-m", "mocohd.train"] and words[3] in ("image", "video")
+    parser, build = (image_parser, image_config) if words[3] == "image" else (video_parser, video_config)
+    return to_dict(build(parser().parse_args(words[4:])))
 
 
 def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
