@@ -16,6 +16,10 @@ class ImageGANConfig:
     data: str = "toy:faces"  # "toy:<domain>" or a path to an image folder
     size: int = 64
     n_images: int = 20000  # toy images drawn for training (ignored for folders)
+    # a toy motion factor (e.g. "eye_open") whose values the training frames spread evenly
+    # over, chosen from balance_pool * n_images drawn frames; "" keeps the natural frames
+    balance: str = ""
+    balance_pool: int = 5
     # generator (rosinality's names); channel_scale multiplies every width
     style_dim: int = 128
     n_mlp: int = 4

@@ -101,3 +101,13 @@ def test_atomic_save_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_unknown_preset_is_named():
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         image_preset("huge")
+
+
+def test_balance_flattens_the_toy_training_frames_and_refuses_folders(tmp_path):
+    from mocohd.train.image_gan import load_images
+
+    natural, flat = load_images(cfg()), load_images(cfg(balance="eye_open", balance_pool=4))
+    assert natural.shape == flat.shape == (64, 3, 32, 32) and flat.dtype == torch.uint8
+    assert not torch.equal(natural, flat)
+    with pytest.raises(ValueError, match="needs toy data.*drop --balance"):
+        load_images(cfg(data=str(tmp_path), balance="eye_open"))

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mocohd.data import toyworld
-from mocohd.data.toyworld import (ACTIONS, DOMAINS, SPECIES, ToyImageDataset, ToyVideoDataset, cached_clips,
+from mocohd.data.toyworld import (ACTIONS, DOMAINS, SPECIES, ToyImageDataset, ToyVideoDataset, balanced_images,
+                                  cached_clips, flatten_indices,
                                   check_toy_args, make_clips, make_images)
 
 N, T, S = 6, 12, 32
@@ -129,3 +130,35 @@ def test_datasets(tmp_path):
     assert set(item) == {"video", "identity", "motion", "label"} and item["video"].shape == (4, 3, S, S)
     images = ToyImageDataset("animals", n=3, size=S, cache_dir=None)
     assert len(images) == 3 and images[0].shape == (3, S, S)
+
+
+def test_flatten_indices_spreads_a_skewed_factor_evenly():
+    values = torch.cat([torch.zeros(50), torch.linspace(0.1, 0.99, 450), torch.ones(1500)])  # 75% at the top
+    keep = flatten_indices(values, 200, bins=10, seed=0)
+    assert len(keep) == 200 and len(set(keep.tolist())) == 200 and torch.equal(keep, keep.sort().values)
+    counts = torch.bincount((values[keep] * 10).long().clamp(max=9), minlength=10)
+    assert counts.tolist() == [20] * 10  # every bin has 40 or more candidates here
+    assert torch.equal(keep, flatten_indices(values, 200, bins=10, seed=0))
+    # a bin too thin to give its share gives all it has; the rest comes from the others
+    thin = torch.cat([torch.zeros(3), torch.ones(97)])
+    assert (thin[flatten_indices(thin, 20, bins=2)] == 0).sum() == 3
+    with pytest.raises(ValueError, match="at least n=5 values.*larger pool"):
+        flatten_indices(torch.rand(4), 5)
+
+
+def test_balanced_images_spread_blinks_and_keep_what_was_drawn(tmp_path):
+    natural = make_images("faces", 64, size=S, seed=3)
+    flat = balanced_images("faces", 64, "eye_open", size=S, seed=3, pool=4, cache_dir=tmp_path)
+    assert flat.video.shape == (64, 1, 3, S, S) and flat.motion.shape == (64, 1, 4) and flat.identity.shape[0] == 64
+    shut = lambda c: (c.motion[:, 0, 0] < 0.5).float().mean().item()  # noqa: E731
+    assert shut(flat) >= 0.3 > shut(natural)
+    # the kept frames are frames of the pool, with their own factors: the first chunk is make_images'
+    pool = make_images("faces", 64, size=S, seed=3)
+    i = (flat.motion[:, 0, 0, None] == pool.motion[None, :, 0, 0]).float().argmax(1)
+    match = (flat.motion[:, 0, 0] == pool.motion[i, 0, 0]) & (flat.motion[:, 0, 0] < 1)
+    assert match.any()
+    assert (flat.video[match] - pool.video[i[match]]).abs().max() <= 1 / 127.5 + 1e-6
+    again = balanced_images("faces", 64, "eye_open", size=S, seed=3, pool=4, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("toy-faces-*flat-eye_open*.pt"))) == 1 and torch.equal(again.motion, flat.motion)
+    with pytest.raises(ValueError, match="unknown motion factor 'blink'.*eye_open, mouth_open, yaw, pitch"):
+        balanced_images("faces", 8, "blink", size=S, cache_dir=None)

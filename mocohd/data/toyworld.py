@@ -484,6 +484,68 @@ def make_images(domain: str, n: int, size: int = 64, seed: int = 0) -> ToyClips:
     return make_clips(domain, n, frames=1, size=size, seed=seed)
 
 
+def flatten_indices(values: torch.Tensor, n: int, bins: int = 10, seed: int = 0) -> torch.Tensor:
+    """Pick ``n`` of ``values``'s indices so that the picked values spread evenly over
+    ``bins`` equal-width bins of their range.
+
+    Each bin gives up to ``n // bins`` indices, at random; what thin bins cannot give is
+    taken at random from the rest, so the result leans to the common values only as far as
+    the pool forces it. Returned sorted, so the picked frames keep the pool's order."""
+    if values.dim() != 1 or n > len(values):
+        raise ValueError(f"need a 1-D tensor of at least n={n} values, got shape {tuple(values.shape)}; "
+                         "draw a larger pool")
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = values.min(), values.max()
+    which = ((values - lo) / (hi - lo).clamp_min(1e-12) * bins).long().clamp_(0, bins - 1)
+    order = torch.randperm(len(values), generator=g)
+    picked = torch.cat([order[which[order] == b][: n // bins] for b in range(bins)])
+    left = torch.ones(len(values), dtype=torch.bool)
+    left[picked] = False
+    rest = order[left[order]]
+    return torch.cat([picked, rest[: n - len(picked)]]).sort().values
+
+
+def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int = 0, pool: int = 5,
+                    cache_dir: str | Path | None = DEFAULT_CACHE) -> ToyClips:
+    """``n`` single frames whose motion ``factor`` (e.g. ``eye_open``) spreads evenly over its
+    range, chosen from ``pool * n`` frames drawn as ``make_images`` draws them.
+
+    Why: a blink shuts the eyes for about 3 frames in 24, so only 2% of natural frames show
+    shut eyes. An image GAN drops a mode that rare, and MoCoGAN-HD's motion generator can
+    only walk to what the frozen image generator draws. Flattening the factor in the image
+    generator's training set (the videos the motion discriminators see stay natural) is a
+    way to put shut eyes inside its reach. Saved under ``data/cache/`` as ``cached_clips``."""
+    check_toy_args(domain, size, 1, n)
+    names = make_clips(domain, 1, frames=1, size=32).motion_names
+    if factor not in names:
+        raise ValueError(f"unknown motion factor {factor!r} for {domain}; choose one of {', '.join(names)}")
+    if pool < 1:
+        raise ValueError(f"pool must be an int >= 1 (frames drawn per frame kept), got {pool}")
+    key = f"{domain}-n{n}-s{size}-seed{seed}-flat-{factor}-pool{pool}-v{VERSION}"
+    path = None if cache_dir is None else Path(cache_dir) / f"toy-{key}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.pt"
+    if path is not None and path.exists():
+        d = torch.load(path, weights_only=True)
+        d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
+        return ToyClips(**d, label_names=LABELS[domain])
+    frames, identity, motion, label = [], [], [], []
+    for start in range(0, pool * n, CHUNK):  # drawn in chunks, kept as uint8: the pool is large
+        g = torch.Generator().manual_seed(seed * 1_000_003 + start)
+        video, ident, id_names, mot, _, lab = _DRAW[domain](g, min(CHUNK, pool * n - start), 1, size)
+        frames.append(((video.clamp(0, 1) * 255).round()).to(torch.uint8))
+        identity.append(ident), motion.append(mot), label.append(lab)
+    motion = torch.cat(motion)
+    keep = flatten_indices(motion[:, 0, names.index(factor)], n, seed=seed)
+    d = {"domain": domain, "video_uint8": torch.cat(frames)[keep], "identity": torch.cat(identity)[keep],
+         "motion": motion[keep], "label": torch.cat(label)[keep], "identity_names": id_names, "motion_names": names}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(d, tmp)
+        tmp.replace(path)
+    d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
+    return ToyClips(**d, label_names=LABELS[domain])
+
+
 def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
                  cache_dir: str | Path | None = DEFAULT_CACHE) -> ToyClips:
     """``make_clips``, saved under ``data/cache/`` the first time (git-ignored) and loaded after."""

@@ -36,10 +36,17 @@ FORMAT = "mocohd.image_gan"
 def load_images(cfg: ImageGANConfig) -> torch.Tensor:
     """All training images as uint8 (N, 3, H, W): toy images drawn on the fly, or a folder."""
     if cfg.data.startswith("toy:"):
-        from ..data.toyworld import cached_clips
+        from ..data.toyworld import balanced_images, cached_clips
 
-        clips = cached_clips(cfg.data[4:], cfg.n_images, frames=1, size=cfg.size, seed=cfg.seed + 12345)
+        domain, seed = cfg.data[4:], cfg.seed + 12345
+        if cfg.balance:
+            clips = balanced_images(domain, cfg.n_images, cfg.balance, size=cfg.size, seed=seed, pool=cfg.balance_pool)
+        else:
+            clips = cached_clips(domain, cfg.n_images, frames=1, size=cfg.size, seed=seed)
         return ((clips.video[:, 0] + 1) * 127.5).round().to(torch.uint8)
+    if cfg.balance:
+        raise ValueError(f"--balance {cfg.balance} needs toy data, whose motion factors are known; "
+                         f"{cfg.data!r} is a folder: drop --balance")
     from ..data.folders import ImageFolderDataset
 
     ds = ImageFolderDataset(cfg.data, size=cfg.size)
