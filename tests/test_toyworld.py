@@ -162,3 +162,17 @@ def test_balanced_images_spread_blinks_and_keep_what_was_drawn(tmp_path):
     assert len(list(tmp_path.glob("toy-faces-*flat-eye_open*.pt"))) == 1 and torch.equal(again.motion, flat.motion)
     with pytest.raises(ValueError, match="unknown motion factor 'blink'.*eye_open, mouth_open, yaw, pitch"):
         balanced_images("faces", 8, "blink", size=S, cache_dir=None)
+
+
+def _fill_cache(cache_dir):
+    return cached_clips("faces", 64, frames=4, size=S, seed=5, cache_dir=cache_dir).video.sum().item()
+
+
+def test_processes_filling_one_cache_at_once_all_succeed(tmp_path):
+    """torchrun ranks open the same toy dataset together; each writes its own temporary file."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        sums = pool.map(_fill_cache, [tmp_path] * 4)
+    assert len(set(sums)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [next(tmp_path.glob("toy-faces-*.pt")).name]  # no temporary left

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -505,6 +507,30 @@ def flatten_indices(values: torch.Tensor, n: int, bins: int = 10, seed: int = 0)
     return torch.cat([picked, rest[: n - len(picked)]]).sort().values
 
 
+def _cache_path(cache_dir, key: str) -> Path | None:
+    return None if cache_dir is None else Path(cache_dir) / f"toy-{key}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.pt"
+
+
+def _load_cached(path: Path, domain: str) -> ToyClips:
+    d = torch.load(path, weights_only=True)
+    d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
+    return ToyClips(**d, label_names=LABELS[domain])
+
+
+def _save_cached(d: dict, path: Path) -> None:
+    """Atomic, and safe when several processes (torchrun ranks) fill the same cache at once:
+    each writes its own temporary file and the last rename wins with identical content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(d, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int = 0, pool: int = 5,
                     cache_dir: str | Path | None = DEFAULT_CACHE) -> ToyClips:
     """``n`` single frames whose motion ``factor`` (e.g. ``eye_open``) spreads evenly over its
@@ -521,12 +547,9 @@ def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int 
         raise ValueError(f"unknown motion factor {factor!r} for {domain}; choose one of {', '.join(names)}")
     if pool < 1:
         raise ValueError(f"pool must be an int >= 1 (frames drawn per frame kept), got {pool}")
-    key = f"{domain}-n{n}-s{size}-seed{seed}-flat-{factor}-pool{pool}-v{VERSION}"
-    path = None if cache_dir is None else Path(cache_dir) / f"toy-{key}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.pt"
+    path = _cache_path(cache_dir, f"{domain}-n{n}-s{size}-seed{seed}-flat-{factor}-pool{pool}-v{VERSION}")
     if path is not None and path.exists():
-        d = torch.load(path, weights_only=True)
-        d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
-        return ToyClips(**d, label_names=LABELS[domain])
+        return _load_cached(path, domain)
     frames, identity, motion, label = [], [], [], []
     for start in range(0, pool * n, CHUNK):  # drawn in chunks, kept as uint8: the pool is large
         g = torch.Generator().manual_seed(seed * 1_000_003 + start)
@@ -538,10 +561,7 @@ def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int 
     d = {"domain": domain, "video_uint8": torch.cat(frames)[keep], "identity": torch.cat(identity)[keep],
          "motion": motion[keep], "label": torch.cat(label)[keep], "identity_names": id_names, "motion_names": names}
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(d, tmp)
-        tmp.replace(path)
+        _save_cached(d, path)
     d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
     return ToyClips(**d, label_names=LABELS[domain])
 
@@ -552,19 +572,13 @@ def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: in
     check_toy_args(domain, size, frames, n)
     if cache_dir is None:
         return make_clips(domain, n, frames, size, seed)
-    key = f"{domain}-n{n}-t{frames}-s{size}-seed{seed}-v{VERSION}"
-    path = Path(cache_dir) / f"toy-{key}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.pt"
+    path = _cache_path(cache_dir, f"{domain}-n{n}-t{frames}-s{size}-seed{seed}-v{VERSION}")
     if path.exists():
-        d = torch.load(path, weights_only=True)
-        d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
-        return ToyClips(**d, label_names=LABELS[domain])
+        return _load_cached(path, domain)
     clips = make_clips(domain, n, frames, size, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
-                "identity": clips.identity, "motion": clips.motion, "label": clips.label,
-                "identity_names": clips.identity_names, "motion_names": clips.motion_names}, tmp)
-    tmp.replace(path)
+    _save_cached({"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
+                  "identity": clips.identity, "motion": clips.motion, "label": clips.label,
+                  "identity_names": clips.identity_names, "motion_names": clips.motion_names}, path)
     return clips
 
 
