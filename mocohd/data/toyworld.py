@@ -512,7 +512,14 @@ def _cache_path(cache_dir, key: str) -> Path | None:
 
 
 def _load_cached(path: Path, domain: str) -> ToyClips:
-    d = torch.load(path, weights_only=True)
+    return _clips_from_cached(torch.load(path, weights_only=True), domain)
+
+
+def _clips_from_cached(d: dict, domain: str) -> ToyClips:
+    """The clips as the cache holds them (uint8 frames back to [-1, 1]). The process that fills
+    the cache returns these too, not its float frames, so every process and every later run
+    sees the same numbers whether it drew the clips or loaded them."""
+    d = dict(d)
     d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
     return ToyClips(**d, label_names=LABELS[domain])
 
@@ -562,8 +569,7 @@ def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int 
          "motion": motion[keep], "label": torch.cat(label)[keep], "identity_names": id_names, "motion_names": names}
     if path is not None:
         _save_cached(d, path)
-    d["video"] = d.pop("video_uint8").float().div_(127.5).sub_(1)
-    return ToyClips(**d, label_names=LABELS[domain])
+    return _clips_from_cached(d, domain)
 
 
 def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
@@ -576,10 +582,11 @@ def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: in
     if path.exists():
         return _load_cached(path, domain)
     clips = make_clips(domain, n, frames, size, seed)
-    _save_cached({"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
-                  "identity": clips.identity, "motion": clips.motion, "label": clips.label,
-                  "identity_names": clips.identity_names, "motion_names": clips.motion_names}, path)
-    return clips
+    d = {"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
+         "identity": clips.identity, "motion": clips.motion, "label": clips.label,
+         "identity_names": clips.identity_names, "motion_names": clips.motion_names}
+    _save_cached(d, path)
+    return _clips_from_cached(d, domain)
 
 
 class ToyVideoDataset(torch.utils.data.Dataset):
