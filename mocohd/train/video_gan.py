@@ -530,6 +530,10 @@ def video_main(argv) -> None:
         if trainer.rank == 0:
             (Path(args.out) / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
         trainer.fit()
+        if distributed:
+            # rank 0 still writes the last samples and checkpoint; a rank that tore gloo down
+            # meanwhile was now and then aborted ("terminate called without an active exception")
+            dist.barrier()
     finally:
         if distributed:
             dist.destroy_process_group()
