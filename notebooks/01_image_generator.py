@@ -533,6 +533,35 @@ if p["faces_short"] is not None:
     print(format_image_tails({label: factor_tails(real_f, f, factor_names) for label, f in drawn.items()}))
 
 # %% [markdown]
+# **Putting the shut eyes back into the data.** Why would a GAN drop exactly that mode? A toy
+# blink shuts the eyes for about 3 frames of 24, so the training frames, drawn as single frames
+# of natural clips, hold very few shut eyes, and a mode that rare costs the generator almost
+# nothing to lose. The image trainer can flatten one known factor of the toy world over its
+# training set: `python -m mocohd.train image --data toy:faces --balance eye_open` draws five
+# times as many frames as it keeps (`--balance-pool 5`) and keeps 20,000 whose eye openness
+# spreads evenly over its range (`mocohd.data.toyworld.balanced_images`). Only the image
+# generator's data changes; the clips the motion discriminators of notebook 05 see stay natural.
+# The cell compares the two training sets' eye openness (full mode: the 20,000 frames each run
+# trains on; smoke mode: 512 of each).
+
+# %%
+from mocohd.data.toyworld import balanced_images, cached_clips
+
+n_train = params.by_mode(mode, 512, 20_000)
+data_seed = seed + 12345  # the seed the image trainer draws its toy data with
+natural = cached_clips("faces", n_train, frames=1, size=64, seed=data_seed)
+flattened = balanced_images("faces", n_train, "eye_open", size=64, seed=data_seed)
+eye_index = natural.motion_names.index("eye_open")
+eyes = {"natural frames": natural.motion[:, 0, eye_index], "--balance eye_open": flattened.motion[:, 0, eye_index]}
+fig, ax = plt.subplots(figsize=(5, 2.6))
+for label, values in eyes.items():
+    ax.hist(values, bins=torch.linspace(0, 1, 21).tolist(), histtype="step", label=label)
+    print(f"{label:>18}: " + ", ".join(f"eye_open < {t}: {(values < t).float().mean():.1%}" for t in (0.1, 0.3, 0.5)))
+ax.set(xlabel="eye openness (0 shut, 1 open)", ylabel="frames", title=f"faces: {n_train} training frames")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).
 #
 # ## 10. What the noise does
