@@ -20,6 +20,9 @@ class ImageGANConfig:
     # over, chosen from balance_pool * n_images drawn frames; "" keeps the natural frames
     balance: str = ""
     balance_pool: int = 5
+    # start G (and its EMA copy) from a trained image generator instead of from scratch;
+    # D still starts fresh. "" trains from scratch
+    init_generator: str = ""
     # generator (rosinality's names); channel_scale multiplies every width
     style_dim: int = 128
     n_mlp: int = 4

@@ -111,3 +111,18 @@ def test_balance_flattens_the_toy_training_frames_and_refuses_folders(tmp_path):
     assert not torch.equal(natural, flat)
     with pytest.raises(ValueError, match="needs toy data.*drop --balance"):
         load_images(cfg(data=str(tmp_path), balance="eye_open"))
+
+
+def test_init_generator_starts_g_and_its_ema_from_a_trained_file_and_names_a_mismatch(tmp_path):
+    t = ImageGANTrainer(cfg(steps=3), tmp_path / "source")
+    t.fit(progress=False)
+    small = export_generator(tmp_path / "source" / "checkpoint.pt", tmp_path / "small.pt")
+    trained = t.g_ema.state_dict()
+    tuned = ImageGANTrainer(cfg(init_generator=str(small), seed=1), tmp_path / "tuned")
+    for name in ("g", "g_ema"):
+        sd = getattr(tuned, name).state_dict()
+        assert all(torch.equal(sd[k], trained[k]) for k in trained), name
+    fresh = ImageGANTrainer(cfg(seed=1), tmp_path / "fresh")  # the discriminator still starts fresh
+    assert all(torch.equal(a, b) for a, b in zip(tuned.d.state_dict().values(), fresh.d.state_dict().values()))
+    with pytest.raises(ValueError, match=r"style_dim \(file 16, run 32\).*same --preset"):
+        ImageGANTrainer(cfg(init_generator=str(small), style_dim=32), tmp_path / "wrong")

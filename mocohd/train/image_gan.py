@@ -80,6 +80,24 @@ def build_models(cfg: ImageGANConfig):
     return g, d, g_ema, g_opt, d_opt
 
 
+def init_from_generator(g: Generator, g_ema: Generator, cfg: ImageGANConfig) -> None:
+    """Copy a trained generator's EMA weights into both ``g`` and ``g_ema`` (fine-tuning).
+
+    The source must have the architecture ``cfg`` asks for; the file may be a full
+    training checkpoint or a shipped one (which keeps only ``g_ema``)."""
+    ckpt = load_checkpoint(cfg.init_generator, FORMAT)
+    source = from_dict(ImageGANConfig, ckpt["config"]).generator_kwargs()
+    wanted = cfg.generator_kwargs()
+    differ = {k: (source[k], wanted[k]) for k in wanted if source[k] != wanted[k]}
+    if differ:
+        raise ValueError(f"--init-generator {cfg.init_generator}: its generator differs from this run's in "
+                         + ", ".join(f"{k} (file {a}, run {b})" for k, (a, b) in differ.items())
+                         + "; pass the same --preset and size flags the file was trained with")
+    weights = ckpt["state_dicts"]["g_ema"]
+    g.load_state_dict(weights)
+    g_ema.load_state_dict(weights)
+
+
 @torch.no_grad()
 def accumulate(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> None:
     """ema <- beta * ema + (1 - beta) * model, parameter by parameter."""
@@ -103,6 +121,8 @@ class ImageGANTrainer:
         self.cfg, self.out = cfg, Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg)
+        if cfg.init_generator:
+            init_from_generator(self.g, self.g_ema, cfg)
         self.step = 0
         self.mean_path_length = torch.zeros(())
         self.images = load_images(cfg)
