@@ -46,6 +46,19 @@ def test_a_weaker_r1_is_in_the_recorded_command(tmp_path):
     assert recorded_config(prov["command"]) == to_dict(cfg)
 
 
+def test_a_balanced_run_records_its_flag_and_the_frames_it_drew(tmp_path):
+    """A --balance eye_open run trained on other frames than the natural ones: both the command
+    and the data source must say so."""
+    cfg = image_preset("full", size=32, n_images=64, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
+                       balance="eye_open", balance_pool=4, bf16=False, channels_last=False)
+    ImageGANTrainer(cfg, tmp_path / "run").fit(progress=False)
+    (tmp_path / "run" / "config.json").write_text(json.dumps(to_dict(cfg)))
+    prov = ship_image("faces", tmp_path / "run", tmp_path / "out", pca_samples=400, fd_images=64)
+    assert " --balance eye_open --balance-pool 4 " in prov["command"]
+    assert recorded_config(prov["command"]) == to_dict(cfg)
+    assert prov["data"]["source"].startswith("mocohd.data.toyworld.balanced_images('faces', 64, 'eye_open'")
+
+
 def test_ship_image_under_its_own_name_keeps_the_pca_beside_it(tmp_path):
     """An earlier stage of a run kept next to the files trained over it (faces_64_1200)."""
     run = _tiny_image_run(tmp_path / "run")

@@ -101,8 +101,7 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
                    f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)})",
         "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, "
-                           f"size={cfg.size}, seed={cfg.seed + 12345})"},
+        "data": {"source": _image_data_source(cfg, domain)},
         "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (gen_path, pca_path)},
         "pca": {"samples": pca_samples, "top10_var_ratio": round(float(pca["var_ratio"][:10].sum()), 4)},
         "fd_toy": fd_report(g, cfg, domain, fd_images),
@@ -170,6 +169,14 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
+
+
+def _image_data_source(cfg: ImageGANConfig, domain: str) -> str:
+    """The call that drew an image run's training frames, as ``load_images`` draws them."""
+    if cfg.balance:
+        return (f"mocohd.data.toyworld.balanced_images('{domain}', {cfg.n_images}, '{cfg.balance}', "
+                f"size={cfg.size}, seed={cfg.seed + 12345}, pool={cfg.balance_pool})")
+    return f"mocohd.data.toyworld.cached_clips('{domain}', n={cfg.n_images}, frames=1, size={cfg.size}, seed={cfg.seed + 12345})"
 
 
 def _changed_settings(cfg: dict, full: dict, skip: set, off_flags=()) -> str:
