@@ -562,6 +562,52 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# **Did the flattened data keep the shut eyes?** For a while. One run with `--balance
+# eye_open` (full preset, bf16, 0.57 s a step here) was kept at two stages in
+# `data/checkpoints/ablation/`:
+#
+# - after **4,000** steps (`faces_64_balanced_4000.pt`, R1 0.5 throughout) a quarter of its
+#   samples read below 0.3 (real natural frames: 3 %; its training frames: 30 %) and the most
+#   shut ones are slits, the shape of a real shut eye. The faces are still soft and the heads
+#   all look ahead, as the natural-data run's were at this stage;
+# - trained on to **6,000** steps with the weak R1 (γ = 0.05, the shipped run's second stage;
+#   `faces_64_balanced_6000.pt`) the faces sharpened and the shut eyes went again: 1.2 % of
+#   samples below 0.3, the most shut ones round eyes once more.
+#
+# So rarity in the data was not the whole story: even with shut eyes in 30 % of the frames
+# this small generator gave them up as it sharpened. Whether the weak R1 or the longer
+# training did it, one run cannot say. The cell reads the eyes of 512 samples (full mode; 128
+# in smoke mode) of each and shows the six most shut, next to the real ones.
+
+# %%
+from mocohd.metrics.motion_stats import drawn_images, extreme_indices, image_factors, real_images
+
+ablation_dir = p["faces_short"].parent if p["faces_short"] is not None else None  # data/checkpoints/ablation/
+balanced_runs = {f"balanced, {n:,} steps": ablation_dir / f"faces_64_balanced_{n}.pt"
+                 for n in (4000, 6000)} if ablation_dir is not None else {}
+balanced_runs = {label: path for label, path in balanced_runs.items() if path.exists()}
+if balanced_runs:
+    n_read = params.by_mode(mode, 128, 512)
+    shipped_faces = load_generator(gallery.get("faces", p["checkpoint"]))
+    pictures = {"real images": real_images("faces", n_read, seed), "shipped": drawn_images(shipped_faces, n_read, seed)}
+    pictures.update({label: drawn_images(load_generator(path), n_read, seed) for label, path in balanced_runs.items()})
+    rows, titles, targets = [], [], None
+    for label, images in pictures.items():
+        factors, factor_names = image_factors(images, "faces")
+        eye_open = factors[:, factor_names.index("motion:eye_open")]
+        print(f"{label:>22}: " + ", ".join(f"eye_open < {t}: {(eye_open < t).float().mean():.1%}" for t in (0.1, 0.3, 0.5)))
+        if targets is None:  # the real images come first: their six most-shut readings
+            pick = extreme_indices(factors, factor_names, "motion:eye_open", k=6)
+            targets = eye_open[pick]
+        else:  # the sample whose reading lies closest to each of those: a real shut eye's twin, if there is one
+            pick = (eye_open[None, :] - targets[:, None]).abs().argmin(1)
+        rows.append(images[pick, :, 12:44, 12:52])  # the face, enlarged: a shut eye is one pixel high
+        titles += [f"{label}: {v:.2f}" if j == 0 else f"{v:.2f}" for j, v in enumerate(eye_open[pick].tolist())]
+    show_images(torch.cat(rows), columns=6, size=1.6, titles=titles,
+                suptitle="faces: the six most-shut real eyes (top) and, per generator, the sample read closest to each")
+    plt.show()
+
+# %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).
 #
 # ## 10. What the noise does
