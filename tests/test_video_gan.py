@@ -105,6 +105,22 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
         "video"].shape == (1, 3, 3, 32, 32)
 
 
+def test_a_run_stopped_early_records_the_iterations_it_reached(tiny_generator, tmp_path):
+    """A run shipped on a time budget (config steps 2, stopped at 1): the recorded command must
+    train to the shipped iteration, not to the config's goal."""
+    import json
+
+    from mocohd.train.ship import ship_video
+
+    run = tmp_path / "run"
+    cfg = small(tiny_generator)
+    VideoGANTrainer(cfg, run).fit(steps=1, progress=False)
+    (run / "config.json").write_text(json.dumps(to_dict(cfg)))
+    prov = ship_video("faces", run, tmp_path / "out", name="faces_motion_early")
+    assert cfg.steps == 2 and prov["steps"] == 1
+    assert recorded_config(prov["command"]) == {**to_dict(cfg), "steps": 1}
+
+
 def test_a_motion_generator_refuses_another_image_generator(tiny_generator, tmp_path):
     """Replacing the G_I file under a trained motion generator must fail loudly, on load and on
     resume; the moved original is accepted through the override."""

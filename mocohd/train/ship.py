@@ -156,7 +156,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
         "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
-                   f"{cfg['image_generator']} --steps {cfg['steps']} --ckpt-every {cfg['ckpt_every']}"
+                   f"{cfg['image_generator']} --steps {ckpt['step']} --ckpt-every {cfg['ckpt_every']}"
                    f"{changed} --out {run} --resume "
                    f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
