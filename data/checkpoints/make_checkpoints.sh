@@ -20,6 +20,7 @@ ABLATION_STEPS=${ABLATION_STEPS:-230}
 BF16_STEPS=${BF16_STEPS:-60}
 BALANCED_STEPS=${BALANCED_STEPS:-4000}
 BALANCED_R1_STEPS=${BALANCED_R1_STEPS:-6000}
+BALANCED_MOTION_STEPS=${BALANCED_MOTION_STEPS:-500}
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
@@ -131,7 +132,11 @@ gi4500() {  # steps
  done
  video faces "$FACES_MOTION_STEPS" _ndf64 data/checkpoints/faces_64.pt --ndf 64
  ship_video faces _ndf64 "$FACES_MOTION_STEPS" --name "faces_motion_ndf64_$FACES_MOTION_STEPS" --out-dir data/checkpoints/ablation) &
-(ablation _mi mi) &
+(ablation _mi mi
+ # the shipped faces run's settings over the eye-balanced image generator: does it blink?
+ video faces "$BALANCED_MOTION_STEPS" _balanced4000 data/checkpoints/ablation/faces_64_balanced_4000.pt
+ ship_video faces _balanced4000 "$BALANCED_MOTION_STEPS" --name "faces_motion_balanced4000_$BALANCED_MOTION_STEPS" \
+     --out-dir data/checkpoints/ablation) &
 wait_all
 (ablation _nomi nomi --no-mi) &
 (video sky "$SKY_STEPS" "" data/checkpoints/sky_64.pt; ship_video sky "" "$SKY_STEPS"
