@@ -567,17 +567,20 @@ plt.show()
 # `data/checkpoints/ablation/`:
 #
 # - after **4,000** steps (`faces_64_balanced_4000.pt`, R1 0.5 throughout) a quarter of its
-#   samples read below 0.3 (real natural frames: 3 %; its training frames: 30 %) and the most
-#   shut ones are slits, the shape of a real shut eye. The faces are still soft and the heads
-#   all look ahead, as the natural-data run's were at this stage;
+#   samples read below 0.3 (real natural frames: 3 %; its training frames: 30 %), and its
+#   samples read as shut as real shut eyes are slits, the shape of a real shut eye (its very
+#   lowest readings, below 0, are blurred faces). The faces are still soft and the heads all
+#   look ahead, as the natural-data run's were at this stage;
 # - trained on to **6,000** steps with the weak R1 (γ = 0.05, the shipped run's second stage;
 #   `faces_64_balanced_6000.pt`) the faces sharpened and the shut eyes went again: 1.2 % of
-#   samples below 0.3, the most shut ones round eyes once more.
+#   samples below 0.3, and those read closest to real shut eyes are soft faces with round eyes.
 #
 # So rarity in the data was not the whole story: even with shut eyes in 30 % of the frames
 # this small generator gave them up as it sharpened. Whether the weak R1 or the longer
 # training did it, one run cannot say. The cell reads the eyes of 512 samples (full mode; 128
-# in smoke mode) of each and shows the six most shut, next to the real ones.
+# in smoke mode) of each set, shows the six real images with the most-shut eyes and, for each
+# generator, the sample whose reading lies closest to each of them: the extremes alone would
+# show blurred faces the network misreads (notebook 05, section 8).
 
 # %%
 from mocohd.metrics.motion_stats import drawn_images, extreme_indices, image_factors, real_images

@@ -672,7 +672,7 @@ if eye is not None:
 # %% [markdown]
 # **A motion generator over the eye-balanced $G_I$.** That $G_I$ draws shut eyes, so does a
 # motion generator over it blink? The shipped run's settings and seed, over
-# `ablation/faces_64_balanced_4000.pt`, kept after 500 iterations (stopped there on a time budget)
+# `ablation/faces_64_balanced_4000.pt`, stopped on a time budget after 500 iterations
 # (`ablation/faces_motion_balanced4000_500.pt`). The cell compares it with the
 # shipped model on the same measurements as the table above and shows its three clips whose
 # eyes change most, frame by frame, with the eye reading over each frame.
