@@ -568,7 +568,7 @@ plt.show()
 #
 # - after **4,000** steps (`faces_64_balanced_4000.pt`, R1 0.5 throughout) a quarter of its
 #   samples read below 0.3 (real natural frames: 3 %; its training frames: 30 %), and its
-#   samples read as shut as real shut eyes are slits, the shape of a real shut eye (its very
+#   samples read as shut as real shut eyes are slits in full mode, the shape of a real shut eye (its very
 #   lowest readings, below 0, are blurred faces). The faces are still soft and the heads all
 #   look ahead, as the natural-data run's were at this stage;
 # - trained on to **6,000** steps with the weak R1 (γ = 0.05, the shipped run's second stage;
@@ -580,7 +580,8 @@ plt.show()
 # training did it, one run cannot say. The cell reads the eyes of 512 samples (full mode; 128
 # in smoke mode) of each set, shows the six real images with the most-shut eyes and, for each
 # generator, the sample whose reading lies closest to each of them: the extremes alone would
-# show blurred faces the network misreads (notebook 05, section 8).
+# show blurred faces the network misreads (notebook 05, section 8). Smoke mode's 128 samples
+# hold only a few such faces, so its rows are noisier than the full mode's.
 
 # %%
 from mocohd.metrics.motion_stats import drawn_images, extreme_indices, image_factors, real_images
