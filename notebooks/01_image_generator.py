@@ -576,8 +576,9 @@ plt.show()
 #   samples below 0.3, and those read closest to real shut eyes are soft faces with round eyes.
 #
 # So rarity in the data was not the whole story: even with shut eyes in 30 % of the frames
-# this small generator gave them up as it sharpened. Whether the weak R1 or the longer
-# training did it, one run cannot say. The cell reads the eyes of 512 samples (full mode; 128
+# this small generator gave them up as it sharpened. Nor was it the weak R1: the same run
+# trained from 4,000 to 6,000 steps with R1 0.5 kept (`faces_64_balanced_r05_6000.pt`, the
+# control) also ends with 1.2 % of samples below 0.3. The cell reads the eyes of 512 samples (full mode; 128
 # in smoke mode) of each set, shows the six real images with the most-shut eyes and, for each
 # generator, the sample whose reading lies closest to each of them: the extremes alone would
 # show blurred faces the network misreads (notebook 05, section 8). Smoke mode's 128 samples

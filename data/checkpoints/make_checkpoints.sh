@@ -75,8 +75,8 @@ faces_image_weak_r1() {
 }
 # Shut eyes are rare in natural frames (2% below 0.1); would an even spread of eye openness
 # in the training frames keep them? The run with --balance eye_open, bf16, kept after
-# BALANCED_STEPS (R1 0.5) and after BALANCED_R1_STEPS (R1 0.05 from BALANCED_STEPS on), in
-# ablation/ (notebooks 01 and 05).
+# BALANCED_STEPS (R1 0.5) and after BALANCED_R1_STEPS (R1 0.05 from BALANCED_STEPS on, and, as a
+# control, R1 0.5 kept), in ablation/ (notebooks 01 and 05).
 faces_image_balanced() {
   local run="$RUNS/image_faces_balanced" steps r1
   for stage_steps in "$BALANCED_STEPS:0.5" "$BALANCED_R1_STEPS:0.05"; do
@@ -87,6 +87,13 @@ faces_image_balanced() {
     $PY -m mocohd.train.ship image --domain faces --run "${run}_at$steps" --name "faces_64_balanced_$steps" \
         --out-dir data/checkpoints/ablation
   done
+  # the control: from the BALANCED_STEPS stage on with R1 0.5 kept (did the weak R1 lose the shut eyes?)
+  [ -d "${run}_r05" ] || cp -r "${run}_at$BALANCED_STEPS" "${run}_r05"
+  $PY -m mocohd.train image --preset full --data toy:faces --balance eye_open --steps "$BALANCED_R1_STEPS" --ema-kimg 1 \
+      --bf16 true --r1 0.5 --ckpt-every 100 --threads 1 --out "${run}_r05" --resume
+  stage "${run}_r05" "$BALANCED_R1_STEPS"
+  $PY -m mocohd.train.ship image --domain faces --run "${run}_r05_at$BALANCED_R1_STEPS" \
+      --name "faces_64_balanced_r05_$BALANCED_R1_STEPS" --out-dir data/checkpoints/ablation
 }
 wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group stops the script
 (faces_image; image animals "$STEPS" true 0.5) &
