@@ -120,6 +120,21 @@ def test_largest_step_tells_a_blink_from_a_drift_over_the_same_range():
     assert fast["events"] == slow["events"] == {"motion:eye_open": 1.0}
     assert fast["largest_step"]["motion:eye_open"] == pytest.approx(1.0)
     assert slow["largest_step"]["motion:eye_open"] == pytest.approx(0.2)
+    assert fast["round_trips"] == {"motion:eye_open": 1.0}  # shut, then open again
+    assert slow["round_trips"] == {"motion:eye_open": 0.0}  # shut and stayed shut
+
+
+def test_round_trip_measures_how_far_a_factor_goes_and_comes_back():
+    from mocohd.metrics.motion_stats import round_trip
+
+    clips = torch.tensor([
+        [1.0, 1.0, 0.2, 0.6, 0.6, 0.6],  # a blink that reopens only to 0.6: back by 0.4 of 0.8
+        [0.0, 0.0, 0.9, 0.0, 0.0, 0.0],  # a mouth that opens and closes: a peak of 0.9
+        [1.0, 0.8, 0.6, 0.4, 0.2, 0.0],  # a one-way fade: no round trip
+        [0.5, 0.0, 0.5, 1.0, 0.0, 0.5],  # dips of 0.5, and a peak of 1.0 above the lows on either side
+    ]).unsqueeze(-1)
+    assert round_trip(clips).squeeze(-1).tolist() == pytest.approx([0.4, 0.9, 0.0, 1.0])
+    assert round_trip(clips[:, :1]).abs().sum() == 0  # one frame cannot go anywhere
 
 
 def test_strongest_clips_pick_the_clip_that_moves_each_factor_most():

@@ -10,8 +10,10 @@ toy clips:
   (averaged over factors and clips). 0 = frozen videos.
   Beside it, **events**: per motion factor, the share of clips in which it changes by more
   than ``EVENT_RANGE`` (a blink, a word, a turn), which tells many small moves from few clips
-  moving at all; and the **largest step**: the largest change from one frame to the next,
-  which tells a fast blink from a slow drift over the same range.
+  moving at all; the **largest step**: the largest change from one frame to the next,
+  which tells a fast blink from a slow drift over the same range; and **round trips**: the
+  share of clips in which a factor goes away and comes back by more than ``EVENT_RANGE``,
+  which tells a blink (the eyes shut and open again) from a fade (they shut and stay shut).
 * **identity drift**: the same for the identity factors. Should stay near the real clips'
   (small, nonzero) value: content must not change while things move.
 * **noise diversity**: for one z (one content), several draws of the motion noise e_t; the
@@ -62,7 +64,7 @@ def is_motion_factor(names: list[str]) -> torch.Tensor:
 # world, so 0.3 is a third of a full blink or of a wide-open mouth.
 EVENT_RANGE = 0.3
 # what factor_spread reports per motion factor, carried through every report and table
-PER_FACTOR_KEYS = ("per_factor", "events", "largest_step")
+PER_FACTOR_KEYS = ("per_factor", "events", "largest_step", "round_trips")
 
 
 def check_factors(factors: torch.Tensor, names: list[str]) -> None:
@@ -83,24 +85,42 @@ def largest_change(factors: torch.Tensor, k: int = 1) -> torch.Tensor:
     return (factors[:, k:] - factors[:, :-k]).abs().amax(dim=1)
 
 
+def round_trip(factors: torch.Tensor) -> torch.Tensor:
+    """(B, T, F) -> (B, F): how far each factor goes away and comes back within each clip: at
+    frame t, the dip below the lower of the highest values before and after t (eyes that shut
+    and open again), or the peak above the higher of the lowest values before and after t (a
+    mouth that opens and closes); the largest over t, dips and peaks alike. A factor that only
+    drifts one way makes no round trip, however far it goes."""
+    def dip(x):  # (B, T, F): how far below the levels it left and returns to
+        highest_before = x.cummax(dim=1).values
+        highest_after = x.flip(1).cummax(dim=1).values.flip(1)
+        return (torch.minimum(highest_before, highest_after) - x).amax(dim=1)
+
+    return torch.maximum(dip(factors), dip(-factors))
+
+
 def factor_spread(factors: torch.Tensor, names: list[str]) -> dict:
     """factors (B, T, F) -> {"motion": float, "identity": float, "per_factor": {name: float},
-    "events": {motion factor: float}, "largest_step": {motion factor: float}}: the std over
+    "events", "largest_step", "round_trips": {motion factor: float}}: the std over
     time within a clip, averaged over clips (and over factors of each kind); ``events``, the
     share of clips in which a motion factor changes by more than ``EVENT_RANGE`` (max - min
     over time). A spread can be small because every clip moves a little or because few clips
     move at all; ``events`` tells which. ``largest_step``: the largest change between two
     consecutive frames, averaged over clips. A blink or a word is fast (the eyes close within
-    a frame or two), a slow drift is not, even when both cover the same range."""
+    a frame or two), a slow drift is not, even when both cover the same range. ``round_trips``:
+    the share of clips in which it goes away and back by more than ``EVENT_RANGE``
+    (:func:`round_trip`): a blink, where a fade that stays is a single ``event``."""
     check_factors(factors, names)
     per = factors.std(dim=1).mean(0)  # (F,)
     moved = (factor_range(factors) > EVENT_RANGE).float().mean(0)  # (F,)
     fastest = largest_change(factors).mean(0)  # (F,)
+    returned = (round_trip(factors) > EVENT_RANGE).float().mean(0)  # (F,)
     motion = is_motion_factor(names)
     return {"motion": per[motion].mean().item() if motion.any() else None, "identity": per[~motion].mean().item(),
             "per_factor": {n: round(v, 4) for n, v in zip(names, per.tolist())},
             "events": {n: v for n, v, m in zip(names, moved.tolist(), motion.tolist()) if m},
-            "largest_step": {n: v for n, v, m in zip(names, fastest.tolist(), motion.tolist()) if m}}
+            "largest_step": {n: v for n, v, m in zip(names, fastest.tolist(), motion.tolist()) if m},
+            "round_trips": {n: v for n, v, m in zip(names, returned.tolist(), motion.tolist()) if m}}
 
 
 def strongest_clips(factors: torch.Tensor, names: list[str]) -> dict:
@@ -444,6 +464,8 @@ def format_table(rows: dict) -> str:
             lines += factor_block(f"clips changing > {EVENT_RANGE}", "events", "19.2f")
         if all("largest_step" in row for row in with_factors.values()):
             lines += factor_block("largest frame-to-frame step", "largest_step", "19.3f")
+        if all("round_trips" in row for row in with_factors.values()):
+            lines += factor_block(f"clips going > {EVENT_RANGE} and back", "round_trips", "19.2f")
     return "\n".join(lines)
 
 
