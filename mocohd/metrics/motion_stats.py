@@ -91,7 +91,7 @@ def round_trip(factors: torch.Tensor) -> torch.Tensor:
     and open again), or the peak above the higher of the lowest values before and after t (a
     mouth that opens and closes); the largest over t, dips and peaks alike. A factor that only
     drifts one way makes no round trip, however far it goes."""
-    def dip(x):  # (B, T, F): how far below the levels it left and returns to
+    def dip(x):  # (B, T, F) -> (B, F): how far below the levels it left and returns to
         highest_before = x.cummax(dim=1).values
         highest_after = x.flip(1).cummax(dim=1).values.flip(1)
         return (torch.minimum(highest_before, highest_after) - x).amax(dim=1)
