@@ -77,23 +77,19 @@ faces_image_weak_r1() {
 # in the training frames keep them? The run with --balance eye_open, bf16, kept after
 # BALANCED_STEPS (R1 0.5) and after BALANCED_R1_STEPS (R1 0.05 from BALANCED_STEPS on, and, as a
 # control, R1 0.5 kept), in ablation/ (notebooks 01 and 05).
+balanced_stage() {  # run-folder steps r1 name: train the balanced run to a stage, keep it, ship it
+  $PY -m mocohd.train image --preset full --data toy:faces --balance eye_open --steps "$2" --ema-kimg 1 \
+      --bf16 true --r1 "$3" --ckpt-every 100 --threads 1 --out "$1" --resume
+  stage "$1" "$2"
+  $PY -m mocohd.train.ship image --domain faces --run "$1_at$2" --name "$4" --out-dir data/checkpoints/ablation
+}
 faces_image_balanced() {
-  local run="$RUNS/image_faces_balanced" steps r1
-  for stage_steps in "$BALANCED_STEPS:0.5" "$BALANCED_R1_STEPS:0.05"; do
-    steps=${stage_steps%:*}; r1=${stage_steps#*:}
-    $PY -m mocohd.train image --preset full --data toy:faces --balance eye_open --steps "$steps" --ema-kimg 1 \
-        --bf16 true --r1 "$r1" --ckpt-every 100 --threads 1 --out "$run" --resume
-    stage "$run" "$steps"
-    $PY -m mocohd.train.ship image --domain faces --run "${run}_at$steps" --name "faces_64_balanced_$steps" \
-        --out-dir data/checkpoints/ablation
-  done
+  local run="$RUNS/image_faces_balanced"
+  balanced_stage "$run" "$BALANCED_STEPS" 0.5 "faces_64_balanced_$BALANCED_STEPS"
+  balanced_stage "$run" "$BALANCED_R1_STEPS" 0.05 "faces_64_balanced_$BALANCED_R1_STEPS"
   # the control: from the BALANCED_STEPS stage on with R1 0.5 kept (did the weak R1 lose the shut eyes?)
   [ -d "${run}_r05" ] || cp -r "${run}_at$BALANCED_STEPS" "${run}_r05"
-  $PY -m mocohd.train image --preset full --data toy:faces --balance eye_open --steps "$BALANCED_R1_STEPS" --ema-kimg 1 \
-      --bf16 true --r1 0.5 --ckpt-every 100 --threads 1 --out "${run}_r05" --resume
-  stage "${run}_r05" "$BALANCED_R1_STEPS"
-  $PY -m mocohd.train.ship image --domain faces --run "${run}_r05_at$BALANCED_R1_STEPS" \
-      --name "faces_64_balanced_r05_$BALANCED_R1_STEPS" --out-dir data/checkpoints/ablation
+  balanced_stage "${run}_r05" "$BALANCED_R1_STEPS" 0.5 "faces_64_balanced_r05_$BALANCED_R1_STEPS"
 }
 wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group stops the script
 (faces_image; image animals "$STEPS" true 0.5) &
