@@ -115,6 +115,30 @@ def test_bad_arguments(args, message):
         make_clips(args[0], 1, frames=args[2], size=args[1])
 
 
+@pytest.mark.parametrize("domain", ["faces", "animals"])
+def test_hold_pins_one_factor_and_keeps_every_other_draw(domain):
+    drawn = make_clips(domain, 8, frames=24, size=32, seed=3)
+    held = make_clips(domain, 8, frames=24, size=32, seed=3, hold={"eye_open": 1.0})
+    eye = drawn.motion_names.index("eye_open")
+    assert (drawn.motion[..., eye] < 0.5).any()  # 24 frames hold at least one blink
+    assert (held.motion[..., eye] == 1.0).all()
+    others = [i for i in range(len(drawn.motion_names)) if i != eye]
+    assert torch.equal(held.motion[..., others], drawn.motion[..., others])
+    assert torch.equal(held.identity, drawn.identity)
+    # frames differ only where a clip blinks, and there only in a small patch (the eyes)
+    changed = (held.video - drawn.video).abs().amax(dim=2)  # (B, T, H, W)
+    blinking = drawn.motion[..., eye] < 1  # (B, T)
+    assert (changed[~blinking] == 0).all() and (changed[blinking] > 0.1).any()
+    assert (changed[blinking] > 0.05).float().mean() < 0.1  # soft edges leave faint tails
+
+
+def test_hold_bad_input():
+    with pytest.raises(ValueError, match="unknown motion factors \\['blink'\\] for faces; choose from eye_open"):
+        make_clips("faces", 1, frames=2, size=32, hold={"blink": 1.0})
+    with pytest.raises(ValueError, match="not 'sky'; leave hold out"):
+        make_clips("sky", 1, frames=2, size=32, hold={"eye_open": 1.0})
+
+
 def test_cache_round_trip(tmp_path):
     first = cached_clips("actions", 5, frames=4, size=S, seed=2, cache_dir=tmp_path)
     files = list(tmp_path.glob("toy-actions-*.pt"))

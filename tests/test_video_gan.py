@@ -256,3 +256,24 @@ def test_compare_runs_reports_switches_time_losses_and_motion(tiny_generator, tm
         assert "d_3d" in row["last_losses"] and row["motion"]["noise_diversity"] >= 0
         assert row["motion"]["noise_diversity_sd"] >= 0 and row["motion"]["motion_spread_sd"] > 0
     assert result["real toy clips"]["motion_spread"] > 0 and "--runs 'with=" in result["command"]
+
+
+def test_discriminator_probe_on_a_run_checkpoint(tiny_generator, tmp_path, capsys):
+    from mocohd.metrics.discriminator_probe import main as probe_main
+    from mocohd.metrics.discriminator_probe import probe
+    from mocohd.train.video_gan import export_motion
+
+    VideoGANTrainer(small(tiny_generator), tmp_path / "run").fit(progress=False)
+    result = probe(tmp_path / "run" / "checkpoint.pt", n=6, seed=1)
+    assert result["step"] == 2 and set(result["factors"]) == {"eye_open", "mouth_open", "yaw", "pitch"}
+    numbers = [*result["real_minus_fake"].values()] + [v for row in result["factors"].values()
+                                                       for k in ("video", "image") for v in row[k][:1]]
+    assert all(torch.isfinite(torch.tensor(numbers)))
+    probe_main([str(tmp_path / "run" / "checkpoint.pt"), "--clips", "4"])
+    assert "3D D: real - fake" in capsys.readouterr().out
+    shipped = export_motion(tmp_path / "run" / "checkpoint.pt", tmp_path / "small.pt")
+    with pytest.raises(ValueError, match="holds no discriminators.*RUN_FOLDER/checkpoint.pt"):
+        probe(shipped, n=2)
+    VideoGANTrainer(small(tiny_generator, cross_domain=True, steps=1), tmp_path / "cross").fit(progress=False)
+    with pytest.raises(ValueError, match="cross-domain run.*in-domain"):
+        probe(tmp_path / "cross" / "checkpoint.pt", n=2)

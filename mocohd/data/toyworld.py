@@ -167,7 +167,7 @@ def _time(frames: int) -> torch.Tensor:
 # Motion shared by faces and animals: blinks, talking, head turns and nods.
 
 
-def _face_motion(g, n, frames):
+def _face_motion(g, n, frames, hold=None):
     t = _time(frames)
     # Blinks: events every 14-34 frames, each closing the eyes for about 3 frames.
     period, phase = _u(g, n, 14, 34), _u(g, n, 0, 34)
@@ -184,7 +184,10 @@ def _face_motion(g, n, frames):
     yaw = _u(g, n, 0, 0.9) * torch.sin(2 * math.pi * t / _u(g, n, 18, 48) + _u(g, n, 0, 2 * math.pi))
     pitch = _u(g, n, 0, 0.7) * torch.sin(2 * math.pi * t / _u(g, n, 14, 40) + _u(g, n, 0, 2 * math.pi))
     motion = torch.stack([eye_open, mouth, yaw, pitch], -1)
-    return motion, ["eye_open", "mouth_open", "yaw", "pitch"]
+    names = ["eye_open", "mouth_open", "yaw", "pitch"]
+    for name, value in (hold or {}).items():  # after every draw, so nothing else changes
+        motion[..., names.index(name)] = value
+    return motion, names
 
 
 def _features(canvas, cx, cy, rx, ry, motion, eye_color, mouth_color, sclera=None, brow=None):
@@ -227,10 +230,10 @@ SKIN_TONES = torch.tensor([[0.98, 0.84, 0.72], [0.90, 0.70, 0.55], [0.72, 0.52, 
 HAIR_COLORS = torch.tensor([[0.08, 0.06, 0.05], [0.35, 0.2, 0.1], [0.85, 0.68, 0.35], [0.6, 0.25, 0.1], [0.75, 0.75, 0.75]])
 
 
-def _draw_faces(g, n, frames, size):
+def _draw_faces(g, n, frames, size, hold=None):
     canvas = Canvas(n, frames, size)
     bg_top, bg_bottom = _background(g, n, canvas)
-    motion, motion_names = _face_motion(g, n, frames)
+    motion, motion_names = _face_motion(g, n, frames, hold)
     skin = SKIN_TONES[torch.randint(4, (n,), generator=g)] + _u(g, n, -0.05, 0.05, 3)
     hair = HAIR_COLORS[torch.randint(5, (n,), generator=g)] + _u(g, n, -0.06, 0.06, 3)
     eye = _hsv(_u(g, n, 0.05, 0.7), _u(g, n, 0.4, 0.9), _u(g, n, 0.25, 0.7))
@@ -271,10 +274,10 @@ FUR = {
 }
 
 
-def _draw_animals(g, n, frames, size):
+def _draw_animals(g, n, frames, size, hold=None):
     canvas = Canvas(n, frames, size)
     bg_top, bg_bottom = _background(g, n, canvas)
-    motion, motion_names = _face_motion(g, n, frames)
+    motion, motion_names = _face_motion(g, n, frames, hold)
     species = torch.randint(len(SPECIES), (n,), generator=g)
     main = torch.tensor([FUR[s][0] for s in SPECIES])[species] + _u(g, n, -0.12, 0.12, 3)
     light = torch.tensor([FUR[s][1] for s in SPECIES])[species] + _u(g, n, -0.05, 0.05, 3)
@@ -452,22 +455,30 @@ def _draw_actions(g, n, frames, size):
 
 
 _DRAW = {"faces": _draw_faces, "animals": _draw_animals, "sky": _draw_sky, "actions": _draw_actions}
+HOLDABLE = {"faces": ("eye_open", "mouth_open", "yaw", "pitch"), "animals": ("eye_open", "mouth_open", "yaw", "pitch")}
 LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS}
 
 
-def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0) -> ToyClips:
+def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
+               hold: dict[str, float] | None = None) -> ToyClips:
     """Draw ``n`` clips of ``frames`` frames at ``size`` x ``size`` from a toy-world domain.
 
     The same (domain, n, frames, size, seed) always gives the same clips. Clips are drawn
     in chunks of 64, each chunk with its own generator seeded from ``seed`` and its start
     index, so whole chunks are shared between calls: the first 64 clips of n=128 are the
     clips of n=64. Inside a chunk the draws depend on the chunk's length.
+
+    ``hold`` (faces and animals) pins motion factors to a value for the whole clip, e.g.
+    ``{"eye_open": 1.0}``: the same clips with no blink, every other draw unchanged. It asks
+    what a network makes of one motion alone (``mocohd.metrics.discriminator_probe``).
     """
     check_toy_args(domain, size, frames, n)
+    check_hold(domain, hold)
+    extra = {"hold": hold} if hold else {}
     parts = []
     for start in range(0, n, CHUNK):
         g = torch.Generator().manual_seed(seed * 1_000_003 + start)
-        parts.append(_DRAW[domain](g, min(CHUNK, n - start), frames, size))
+        parts.append(_DRAW[domain](g, min(CHUNK, n - start), frames, size, **extra))
     video = torch.cat([p[0] for p in parts]).clamp_(0, 1).mul_(2).sub_(1)
     return ToyClips(
         domain=domain,
@@ -479,6 +490,18 @@ def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int 
         motion_names=parts[0][4],
         label_names=LABELS[domain],
     )
+
+
+def check_hold(domain: str, hold: dict | None) -> None:
+    if not hold:
+        return
+    if domain not in HOLDABLE:
+        raise ValueError(f"hold= works for the domains whose motion is a few drawn factors "
+                         f"({', '.join(HOLDABLE)}), not {domain!r}; leave hold out for {domain}")
+    unknown = [name for name in hold if name not in HOLDABLE[domain]]
+    if unknown:
+        raise ValueError(f"hold names unknown motion factors {unknown} for {domain}; "
+                         f"choose from {', '.join(HOLDABLE[domain])}")
 
 
 def make_images(domain: str, n: int, size: int = 64, seed: int = 0) -> ToyClips:

@@ -164,6 +164,14 @@ def mean_over_ranks(value: float) -> float:
 # The trainer
 
 
+def discriminator_config(cfg: VideoGANConfig) -> DiscriminatorConfig:
+    """The discriminators' sizes for a run: the preset's, at the run's clip length and --ndf."""
+    if cfg.ndf < 0:
+        raise ValueError(f"ndf={cfg.ndf}: give a positive width, or 0 for the discriminator preset's")
+    d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
+    return d_cfg.with_(ndf=cfg.ndf) if cfg.ndf else d_cfg
+
+
 class VideoGANTrainer:
     def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
@@ -196,11 +204,7 @@ class VideoGANTrainer:
         self.motion = build_motion(self.motion_cfg, pca)
         self.video_g = VideoGenerator(g_i, self.motion)
         self.g_size_dim = g_i.style_dim
-        if cfg.ndf < 0:
-            raise ValueError(f"ndf={cfg.ndf}: give a positive width, or 0 for the discriminator preset's")
-        self.d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
-        if cfg.ndf:
-            self.d_cfg = self.d_cfg.with_(ndf=cfg.ndf)
+        self.d_cfg = discriminator_config(cfg)
         if g_i.size < self.d_cfg.size:
             raise ValueError(f"the image generator makes {g_i.size}px frames but the discriminators expect "
                              f"{self.d_cfg.size}px; choose a discriminator preset with size <= {g_i.size}")
@@ -462,6 +466,25 @@ def load_video_generator(path: str | Path, image_generator: str | Path | None = 
     motion = build_motion(from_dict(MotionConfig, ckpt["motion_config"]), pca)
     motion.load_state_dict(ckpt["state_dicts"]["motion"])
     return VideoGenerator(g_i, motion.eval().requires_grad_(False))
+
+
+def load_discriminators(path: str | Path) -> dict:
+    """The trained 3D and image discriminators of an in-domain run checkpoint, frozen:
+    {"config", "d_cfg", "d_3d", "d_img", "step"}."""
+    ckpt = load_checkpoint(path, FORMAT)
+    cfg = from_dict(VideoGANConfig, ckpt["config"])
+    if "d_3d" not in ckpt["state_dicts"]:
+        raise ValueError(f"{path} holds no discriminators (a shipped motion file keeps only the motion "
+                         "generator); give the run's own checkpoint, RUN_FOLDER/checkpoint.pt")
+    if cfg.cross_domain:
+        raise ValueError(f"{path} is a cross-domain run: its image D judges generated frame k against generated "
+                         "frame 0 and never sees real clips; give an in-domain run's checkpoint")
+    d_cfg = discriminator_config(cfg)
+    nets = {"d_3d": build_video_discriminator(d_cfg), "d_img": build_image_discriminator(d_cfg)}
+    for name, net in nets.items():
+        net.load_state_dict(ckpt["state_dicts"][name])
+        net.eval().requires_grad_(False)
+    return {"config": cfg, "d_cfg": d_cfg, "step": ckpt["step"], **nets}
 
 
 def _resolve(p: str) -> Path:

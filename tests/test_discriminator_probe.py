@@ -1,0 +1,71 @@
+"""The discriminator probe on hand-made scores whose answer is known."""
+
+import pytest
+import torch
+
+from mocohd.metrics.discriminator_probe import factor_effects, held_clips, mean_logit, pair_scores, video_scores
+
+SIZE, FRAMES, N, SEED = 64, 16, 24, 7
+
+
+def test_mean_logit_averages_patches_then_scales():
+    fine = torch.tensor([[1.0, 3.0], [0.0, 0.0]]).view(2, 1, 2)  # (B, 1, 2)
+    coarse = torch.tensor([5.0, -2.0]).view(2, 1, 1)
+    nested = [[torch.zeros(2, 7), fine], [coarse]]  # scales of [features..., logits]
+    assert torch.allclose(mean_logit(nested), torch.tensor([(2.0 + 5.0) / 2, (0.0 - 2.0) / 2]))
+    assert torch.allclose(mean_logit(fine), torch.tensor([2.0, 0.0]))  # a bare map is one scale
+
+
+def test_pair_scores_pair_frame_zero_with_every_later_frame():
+    video = torch.randn(3, 5, 3, 8, 8)
+    frame_k_mean = lambda pairs: pairs[:, 3:].mean(dim=(1, 2, 3)).view(-1, 1, 1)  # noqa: E731
+    frame_0_mean = lambda pairs: pairs[:, :3].mean(dim=(1, 2, 3)).view(-1, 1, 1)  # noqa: E731
+    assert torch.allclose(pair_scores(frame_k_mean, video), video[:, 1:].mean(dim=(2, 3, 4)), atol=1e-6)
+    assert torch.allclose(pair_scores(frame_0_mean, video), video[:, :1].mean(dim=(2, 3, 4)).expand(3, 4), atol=1e-6)
+
+
+def test_video_scores_see_frame_zero_beside_each_later_frame():
+    video = torch.randn(2, 4, 3, 8, 8)
+    shapes = []
+    mean_of_input = lambda x: shapes.append(x.shape) or x  # noqa: E731  the "D" returns its input
+    seen = video_scores(mean_of_input, video)
+    assert shapes == [(2, 6, 3, 8, 8)]  # (B, 2C, T-1, H, W)
+    expected = (video[:, :1].mean((1, 2, 3, 4)) + video[:, 1:].mean((1, 2, 3, 4))) / 2
+    assert torch.allclose(seen, expected, atol=1e-6)
+
+
+def corner(video):  # the background's top-left corner, where no face motion reaches
+    return video[..., :2, :2].mean(dim=(-3, -2, -1))
+
+
+@pytest.fixture(scope="module")
+def open_eyes():
+    """The probe's real clips with the eyes held open: what a D that "knows" open eyes compares to."""
+    return held_clips("faces", "eye_open", N, FRAMES, SIZE, SEED)[1].video
+
+
+def test_a_score_that_sees_the_eyes_feels_blinks_and_one_that_does_not_feels_nothing(open_eyes):
+    unlike_open_eyes = lambda v: -(v - open_eyes).abs().mean(dim=(1, 2, 3, 4))  # noqa: E731
+    seeing = factor_effects(unlike_open_eyes, None, "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
+    effect, error = seeing["eye_open"]["video"]
+    assert seeing["eye_open"]["clips"] > 0 and effect < -3 * error < 0
+    blind = factor_effects(corner, lambda v: corner(v[:, 1:]), "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
+    for factor in ("eye_open", "mouth_open"):
+        assert blind[factor]["video"] == (0.0, 0.0) and blind[factor]["image"] == (0.0, 0.0)
+
+
+def test_the_image_score_is_read_at_the_frame_farthest_from_rest(open_eyes):
+    frame_k_unlike_open = lambda v: -(v[:, 1:] - open_eyes[:, 1:]).abs().mean(dim=(2, 3, 4))  # noqa: E731
+    effects = factor_effects(None, frame_k_unlike_open, "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
+    drawn, _ = held_clips("faces", "eye_open", N, FRAMES, SIZE, SEED)
+    eye = drawn.motion[..., 0]  # (B, T)
+    moving = eye.amax(1) - eye.amin(1) > 0.3
+    most_shut = eye[:, 1:].argmin(1)
+    expected = frame_k_unlike_open(drawn.video)[torch.arange(N), most_shut][moving].mean()
+    assert effects["eye_open"]["image"][0] == pytest.approx(expected.item(), rel=1e-5)
+    assert expected < 0 and "video" not in effects["eye_open"]
+
+
+def test_domains_without_factors_to_hold_are_refused():
+    with pytest.raises(ValueError, match="'sky' has no such factors"):
+        factor_effects(corner, None, "sky", n=2, frames=2, size=32)
