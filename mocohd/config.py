@@ -112,7 +112,7 @@ class VideoGANConfig:
     time_step: int = 2  # --time_step: stride between sampled real frames (folder data)
     batch: int = 4  # --batchSize: the global batch, split over DDP ranks
     steps: int = 200  # iterations, each G_step motion updates + one D update
-    g_steps: int = 5  # --G_step
+    g_steps: int = 5  # --G_step; 0 trains only the discriminators, against a frozen motion generator (a diagnostic)
     lr: float = 1e-4  # --lr for every network
     cross_domain: bool = False  # --cross_domain
     w_match: float = 1.0  # --w_match: feature matching weight (cross-domain)

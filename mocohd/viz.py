@@ -233,6 +233,28 @@ def plot_losses(losses, x: str = "step", smooth: int = 1, ax=None, title: str = 
     return ax
 
 
+def plot_probe(result: dict, axes=None):
+    """A discriminator probe (``mocohd.metrics.discriminator_probe.probe``) as bars: for the
+    3D D and the image D, each motion factor's effect (score of the clip as drawn minus the
+    same clip with the factor held at rest, ±2 standard errors) beside the real - fake gap."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 2.8), sharey=True)
+    factors = list(result["factors"])
+    for ax, (key, name) in zip(axes, (("video", "3D D"), ("image", "image D"))):
+        effects = [result["factors"][f][key] for f in factors]
+        ax.bar(range(len(factors)), [e for e, _ in effects], yerr=[2 * s for _, s in effects], color="C0",
+               capsize=3, label="as drawn - held at rest")
+        ax.axhline(result["real_minus_fake"][key], color="C3", ls="--", label="real - fake")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_xticks(range(len(factors)), factors, fontsize=8)
+        ax.set_title(f"{name} (step {result['step']})")
+    axes[0].set_ylabel("mean score difference")
+    axes[0].legend(fontsize=7)
+    return axes
+
+
 # ----------------------------------------------------------------------------------------
 # Widgets (interactive in JupyterLab; a static snapshot in exported HTML)
 

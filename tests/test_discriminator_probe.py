@@ -39,12 +39,18 @@ def corner(video):  # the background's top-left corner, where no face motion rea
 
 
 @pytest.fixture(scope="module")
-def open_eyes():
-    """The probe's real clips with the eyes held open: what a D that "knows" open eyes compares to."""
-    return held_clips("faces", "eye_open", N, FRAMES, SIZE, SEED)[1].video
+def eye_pair():
+    """The probe's real clips as drawn, and with the eyes held open."""
+    return held_clips("faces", "eye_open", N, FRAMES, SIZE, SEED)
 
 
-def test_a_score_that_sees_the_eyes_feels_blinks_and_one_that_does_not_feels_nothing(open_eyes):
+@pytest.fixture(scope="module")
+def open_eyes(eye_pair):
+    """What a D that "knows" open eyes compares to."""
+    return eye_pair[1].video
+
+
+def test_a_score_that_sees_the_eyes_feels_blinks_and_one_that_does_not_feels_nothing(eye_pair, open_eyes):
     unlike_open_eyes = lambda v: -(v - open_eyes).abs().mean(dim=(1, 2, 3, 4))  # noqa: E731
     seeing = factor_effects(unlike_open_eyes, None, "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
     effect, error = seeing["eye_open"]["video"]
@@ -52,12 +58,17 @@ def test_a_score_that_sees_the_eyes_feels_blinks_and_one_that_does_not_feels_not
     blind = factor_effects(corner, lambda v: corner(v[:, 1:]), "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
     for factor in ("eye_open", "mouth_open"):
         assert blind[factor]["video"] == (0.0, 0.0) and blind[factor]["image"] == (0.0, 0.0)
+        assert blind[factor]["pixels"] > 0  # the motion is there; the score does not look at it
+    drawn = eye_pair[0]
+    eye = drawn.motion[..., 0]  # (B, T)
+    moving = eye.amax(1) - eye.amin(1) > 0.3
+    assert blind["eye_open"]["pixels"] == pytest.approx((open_eyes - drawn.video)[moving].abs().mean().item())
 
 
-def test_the_image_score_is_read_at_the_frame_farthest_from_rest(open_eyes):
+def test_the_image_score_is_read_at_the_frame_farthest_from_rest(eye_pair, open_eyes):
     frame_k_unlike_open = lambda v: -(v[:, 1:] - open_eyes[:, 1:]).abs().mean(dim=(2, 3, 4))  # noqa: E731
     effects = factor_effects(None, frame_k_unlike_open, "faces", n=N, frames=FRAMES, size=SIZE, seed=SEED)
-    drawn, _ = held_clips("faces", "eye_open", N, FRAMES, SIZE, SEED)
+    drawn = eye_pair[0]
     eye = drawn.motion[..., 0]  # (B, T)
     moving = eye.amax(1) - eye.amin(1) > 0.3
     most_shut = eye[:, 1:].argmin(1)

@@ -277,3 +277,18 @@ def test_discriminator_probe_on_a_run_checkpoint(tiny_generator, tmp_path, capsy
     VideoGANTrainer(small(tiny_generator, cross_domain=True, steps=1), tmp_path / "cross").fit(progress=False)
     with pytest.raises(ValueError, match="cross-domain run.*in-domain"):
         probe(tmp_path / "cross" / "checkpoint.pt", n=2)
+
+
+def test_g_steps_zero_trains_the_discriminators_alone(tiny_generator, tmp_path):
+    """The diagnostic continuation: from a run's checkpoint, only the discriminators learn."""
+    VideoGANTrainer(small(tiny_generator), tmp_path).fit(progress=False)
+    t = VideoGANTrainer(small(tiny_generator, g_steps=0, steps=4), tmp_path)
+    t.load(tmp_path / "checkpoint.pt")
+    motion = {k: v.clone() for k, v in t.motion.state_dict().items()}
+    d_3d = {k: v.clone() for k, v in t.d_3d.state_dict().items()}
+    history = t.fit(progress=False)
+    assert [row["step"] for row in history] == [3, 4] and "g_total" not in history[-1] and "d_3d" in history[-1]
+    assert all(torch.equal(motion[k], v) for k, v in t.motion.state_dict().items())
+    assert not all(torch.equal(d_3d[k], v) for k, v in t.d_3d.state_dict().items())
+    with pytest.raises(ValueError, match="g_steps=-1.*0 to train only the discriminators"):
+        VideoGANTrainer(small(tiny_generator, g_steps=-1), tmp_path / "bad")

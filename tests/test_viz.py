@@ -65,6 +65,12 @@ def test_plots(tmp_path):
         viz.plot_trajectory(np.zeros((9, 3)))
     fig = viz.show_images(torch.zeros(3, 3, 8, 8), titles=["x", "y", "z"])
     assert len(fig.axes) == 3
+    probe = {"step": 5, "real_minus_fake": {"video": 0.1, "image": 0.2},
+             "factors": {f: {"video": (0.01 * k, 0.002), "image": (-0.01 * k, 0.003)} for k, f in enumerate("abc")}}
+    axes = viz.plot_probe(probe)
+    assert [[p.get_height() for p in ax.patches] for ax in axes] == [[0.0, 0.01, 0.02], [0.0, -0.01, -0.02]]
+    gaps = [line.get_ydata()[0] for ax in axes for line in ax.lines if line.get_label() == "real - fake"]
+    assert gaps == [0.1, 0.2]
 
 
 def test_widgets():

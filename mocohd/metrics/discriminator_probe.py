@@ -8,6 +8,8 @@ other pixel the same; so for each factor this probe measures
 
 * **effect**: the mean of D(clip as drawn) - D(same clip, factor held at rest) over the
   clips in which that factor moves by more than ``EVENT_RANGE``, with its standard error;
+* **pixels**: how much the motion changes the picture, the mean |clip as drawn - clip held|
+  over every pixel and frame of those clips;
 * next to the **real - fake gap**: mean D(real clips) - mean D(generated clips), the
   difference the discriminator does act on. An effect far below the gap means the
   discriminator hardly looks at that motion.
@@ -72,7 +74,8 @@ def _mean_and_error(x: torch.Tensor) -> tuple[float, float]:
 
 def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: int = 16, size: int = 64,
                    seed: int = 12345) -> dict:
-    """{factor: {"clips": moving clips, "video": (effect, error), "image": (effect, error)}}.
+    """{factor: {"clips": moving clips, "pixels": mean |pixel change|, "video": (effect, error),
+    "image": (effect, error)}}; pixel values run from -1 to 1.
 
     ``score_video(video) -> (B,)`` and ``score_pairs(video) -> (B, T-1)`` score real clips;
     either may be None to skip that discriminator."""
@@ -85,7 +88,8 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
         i = drawn.motion_names.index(factor)
         path = drawn.motion[..., i]  # (B, T)
         moving = (path.amax(1) - path.amin(1)) > EVENT_RANGE
-        row = {"clips": int(moving.sum())}
+        # how much of the picture the motion changes: mean |drawn - held| over pixels and frames
+        row = {"clips": int(moving.sum()), "pixels": (drawn.video - held.video)[moving].abs().mean().item()}
         if score_video is not None:
             row["video"] = _mean_and_error((score_video(drawn.video) - score_video(held.video))[moving])
         if score_pairs is not None:
@@ -135,7 +139,8 @@ def format_probe(result: dict) -> str:
                      "clip as drawn - clip with the factor at rest:")
         for factor, row in result["factors"].items():
             effect, error = row[d]
-            lines.append(f"    {factor:<11} {effect:+.4f} ± {error:.4f}  ({row['clips']} clips where it moves)")
+            lines.append(f"    {factor:<11} {effect:+.4f} ± {error:.4f}  ({row['clips']} clips where it moves; "
+                         f"mean pixel change {row['pixels']:.4f})")
     return "\n".join(lines)
 
 

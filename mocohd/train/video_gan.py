@@ -176,6 +176,9 @@ class VideoGANTrainer:
     def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
         self.rank, self.world_size = world()
+        if cfg.g_steps < 0:
+            raise ValueError(f"g_steps={cfg.g_steps}: give the motion-generator updates per iteration, 5 as the "
+                             "official code, or 0 to train only the discriminators")
         if cfg.batch % self.world_size:
             raise ValueError(f"the global batch ({cfg.batch}) must divide evenly over {self.world_size} ranks")
         self.local_batch = cfg.batch // self.world_size
@@ -361,7 +364,7 @@ class VideoGANTrainer:
     def train_step(self) -> dict:
         real = self.next_real()
         logs = {}
-        for _ in range(self.cfg.g_steps):
+        for _ in range(self.cfg.g_steps):  # none with g_steps 0: the discriminators train alone
             logs = self.g_update(real)  # the last of the G updates is logged
         logs.update(self.d_update(real))
         self.step += 1
@@ -428,7 +431,7 @@ class VideoGANTrainer:
                     if writer:
                         for k, v in logs.items():
                             writer.add_scalar(k, v, self.step)
-                bar.set_postfix(g=f"{logs['g_total']:.3f}", d3=f"{logs['d_3d']:.3f}", mi=f"{logs['mi']:.3f}")
+                bar.set_postfix({k: f"{logs[k]:.3f}" for k in ("g_total", "d_3d", "mi") if k in logs})
             if self.rank == 0 and (self.step % cfg.sample_every == 0 or self.step == total):
                 self.save_samples()
             if self.step % cfg.ckpt_every == 0 or self.step == total:
