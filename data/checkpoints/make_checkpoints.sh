@@ -139,6 +139,10 @@ gi4500() {  # steps
  # the shipped faces run's settings over the eye-balanced image generator: does it blink?
  video faces "$BALANCED_MOTION_STEPS" _balanced4000 data/checkpoints/ablation/faces_64_balanced_4000.pt
  ship_video faces _balanced4000 "$BALANCED_MOTION_STEPS" --name "faces_motion_balanced4000_$BALANCED_MOTION_STEPS" \
+     --out-dir data/checkpoints/ablation
+ # ...and over its 6,000-step stage, to the shipped run's full length
+ video faces "$FACES_MOTION_STEPS" _balanced6000 data/checkpoints/ablation/faces_64_balanced_6000.pt
+ ship_video faces _balanced6000 "$FACES_MOTION_STEPS" --name "faces_motion_balanced6000_$FACES_MOTION_STEPS" \
      --out-dir data/checkpoints/ablation) &
 wait_all
 (ablation _nomi nomi --no-mi) &
