@@ -80,3 +80,14 @@ def test_the_image_score_is_read_at_the_frame_farthest_from_rest(eye_pair, open_
 def test_domains_without_factors_to_hold_are_refused():
     with pytest.raises(ValueError, match="'sky' has no such factors"):
         factor_effects(corner, None, "sky", n=2, frames=2, size=32)
+
+
+def test_fresh_discriminator_check_reports_rows_and_is_seeded():
+    from mocohd.metrics.discriminator_probe import fresh_discriminator_check
+
+    kw = dict(preset="smoke", steps=3, every=2, batch=2, n_train=16, n_test=16)
+    rows = fresh_discriminator_check("yaw", **kw)
+    assert [r["step"] for r in rows] == [2, 3]  # every 2 steps, and the last
+    assert all(0 <= r["ranked_right"] <= 1 and r["loss"] > 0 and r["error"] >= 0 for r in rows)
+    assert rows == fresh_discriminator_check("yaw", **kw)
+    assert rows != fresh_discriminator_check("yaw", **kw, seed=1)

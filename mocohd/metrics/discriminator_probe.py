@@ -19,7 +19,10 @@ RaLSGAN). The 3D D sees the whole clip; the image D sees (frame 0, frame k) and 
 the frame k where the factor is farthest from rest (the shut eyes of a blink).
 
 Command line (in-domain run checkpoints: the shipped motion files keep no discriminators):
-``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``
+``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
+a fresh 3D D can learn to see a motion when it is the only difference
+(:func:`fresh_discriminator_check`):
+``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500``
 """
 
 from __future__ import annotations
@@ -132,6 +135,52 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
             "real_minus_fake": gap, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed)}
 
 
+def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
+                              batch: int = 4, every: int = 250, n_train: int = 256, n_test: int = 96,
+                              lr: float = 1e-4, seed: int = 0) -> list[dict]:
+    """Can a 3D D of this preset see a motion at all, when it is the only difference?
+
+    A fresh in-domain 3D D learns, by least squares, to score real clips as drawn 1 and the same
+    clips with ``factor`` held at rest 0 (``batch`` of each per step, Adam as in training).
+    Every ``every`` steps: the mean training loss since the last row (0.25 = chance), and on
+    ``n_test`` held-out clips the effect (as in :func:`factor_effects`) and the share of clips
+    whose version as drawn scores higher. Only clips in which the factor moves are used."""
+    from ..discriminators import DiscriminatorConfig, build_video_discriminator
+
+    d_cfg = DiscriminatorConfig.preset(preset)
+    torch.manual_seed(seed)
+    d = build_video_discriminator(d_cfg)
+    opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    def moving_pairs(n, pair_seed):
+        drawn, held = held_clips(domain, factor, n, d_cfg.frames, d_cfg.size, pair_seed)
+        path = drawn.motion[..., drawn.motion_names.index(factor)]
+        moving = (path.amax(1) - path.amin(1)) > EVENT_RANGE
+        return drawn.video[moving], held.video[moving]
+
+    train_drawn, train_held = moving_pairs(n_train, seed)
+    test_drawn, test_held = moving_pairs(n_test, 12345)
+    target = torch.cat([torch.ones(batch), torch.zeros(batch)])
+    rows, losses = [], []
+    for step in range(1, steps + 1):
+        pick = torch.randint(len(train_drawn), (batch,))
+        scores = mean_logit(d(video_input_in_domain(torch.cat([train_drawn[pick], train_held[pick]]))))
+        loss = ((scores - target) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % every == 0 or step == steps:
+            d.eval()
+            diff = video_scores(d, test_drawn) - video_scores(d, test_held)
+            d.train()
+            effect, error = _mean_and_error(diff)
+            rows.append({"step": step, "loss": sum(losses) / len(losses), "effect": effect, "error": error,
+                         "ranked_right": (diff > 0).float().mean().item()})
+            losses = []
+    return rows
+
+
 def format_probe(result: dict) -> str:
     lines = [f"{result['checkpoint']} (step {result['step']}, {result['clips']} real clips, seed {result['seed']})"]
     for d, name in (("video", "3D D"), ("image", "image D")):
@@ -146,15 +195,26 @@ def format_probe(result: dict) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.metrics.discriminator_probe", description=__doc__.split("\n\n")[0])
-    p.add_argument("checkpoints", nargs="+", help="in-domain video-GAN run checkpoints (RUN/checkpoint.pt)")
+    p.add_argument("checkpoints", nargs="*", help="in-domain video-GAN run checkpoints (RUN/checkpoint.pt)")
+    p.add_argument("--fresh", nargs="+", metavar="FACTOR", default=[],
+                   help="instead: train a fresh 3D D to tell clips with FACTOR from clips with it held at rest")
+    p.add_argument("--domain", default="faces", help="--fresh: toy-world domain")
+    p.add_argument("--preset", default="full", help="--fresh: discriminator preset")
+    p.add_argument("--steps", type=int, default=1500, help="--fresh: training steps")
     p.add_argument("--clips", type=int, default=96)
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if not args.checkpoints and not args.fresh:
+        p.error("give run checkpoints to probe, or --fresh FACTOR")
     for path in args.checkpoints:
         print(format_probe(probe(path, args.clips, args.seed)))
+    for factor in args.fresh:
+        for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps):
+            print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  held-out effect "
+                  f"{row['effect']:+.4f} ± {row['error']:.4f}  clips ranked right {row['ranked_right']:.2f}", flush=True)
 
 
 if __name__ == "__main__":
