@@ -787,6 +787,27 @@ if domain in HOLDABLE:
 # --image-generator data/checkpoints/ablation/faces_64_balanced_6000.pt --g-steps 0 --steps 1400
 # --out RUN_donly --resume`) leave the blink's effect where it was (+0.0003 ± 0.0002), while
 # the real - fake gap on these held-out clips falls from 0.087 to 0.043.
+#
+# Could this 3D D see a blink at all? Make the blink the *only* difference: a fresh 3D D of
+# the full preset learns, by least squares, to score real clips as drawn 1 and the same
+# clips held at rest 0: the 207 of 256 clips whose head turns, or the 191 that blink
+# (`python -m mocohd.metrics.discriminator_probe --fresh yaw eye_open --steps 1500`, 4–5 min
+# per factor):
+#
+# | steps | head turn: training loss / held-out clips ranked right | blink: training loss / held-out clips ranked right |
+# |---|---|---|
+# | 250 | 0.225 / 0.88 | 0.260 / 0.70 |
+# | 500 | 0.099 / 0.89 | 0.256 / 0.72 |
+# | 1,500 | 0.008 / 0.56 | 0.237 / 0.28 |
+#
+# (0.25 is chance.) The head turn is learned within 250 steps, then memorised (the training
+# loss falls to 0.008 while held-out clips are ranked worse: 207 clips are few). The blink is
+# never learned, not even memorised: after 1,500 steps the loss is still near chance, and
+# the ranking of held-out clips drifts with noise. At 64 px an open toy eye is about four
+# pixels tall, and this discriminator does not resolve its closing. So in this setting the
+# first limit is the discriminator's eyesight, before the motion generator or the length of
+# training: a toy world with larger eyes, or clips at 128 px as in the paper, is the next
+# thing to try.
 
 # %%
 from mocohd.metrics.discriminator_probe import format_probe, probe
@@ -953,8 +974,8 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   with a blink and the same clip with the eyes held open alike (a difference of 0.0001
 #   against a real - fake gap of 0.09), and 600 more discriminator updates alone do not change
 #   that.
-#   A clip without a blink is a realistic clip, and a blink changes a fraction of a percent of
-#   the pixels: nothing in the adversarial game asks for it.
+#   A fresh 3D D trained for nothing else learns a head turn in 250 steps but not a blink in
+#   1,500: at 64 px the toy eyes are too small for this discriminator to see them close.
 # - The MI loss: no difference after 230 iterations, paths about 10 % more diverse in $W$
 #   after 800 (one run per arm). bf16 rendering trains about 2× faster to the same place.
 #
