@@ -91,3 +91,5 @@ def test_fresh_discriminator_check_reports_rows_and_is_seeded():
     assert all(0 <= r["ranked_right"] <= 1 and r["loss"] > 0 and r["error"] >= 0 for r in rows)
     assert rows == fresh_discriminator_check("yaw", **kw)
     assert rows != fresh_discriminator_check("yaw", **kw, seed=1)
+    larger = fresh_discriminator_check("yaw", **{**kw, "steps": 1}, size=64)  # clips and D at 64 px
+    assert [r["step"] for r in larger] == [1]

@@ -137,17 +137,19 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
 
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
                               batch: int = 4, every: int = 250, n_train: int = 256, n_test: int = 96,
-                              lr: float = 1e-4, seed: int = 0) -> list[dict]:
+                              lr: float = 1e-4, seed: int = 0, size: int | None = None) -> list[dict]:
     """Can a 3D D of this preset see a motion at all, when it is the only difference?
 
     A fresh in-domain 3D D learns, by least squares, to score real clips as drawn 1 and the same
     clips with ``factor`` held at rest 0 (``batch`` of each per step, Adam as in training).
     Every ``every`` steps: the mean training loss since the last row (0.25 = chance), and on
     ``n_test`` held-out clips the effect (as in :func:`factor_effects`) and the share of clips
-    whose version as drawn scores higher. Only clips in which the factor moves are used."""
+    whose version as drawn scores higher. Only clips in which the factor moves are used.
+    ``size`` draws the clips (and sizes the D) at another resolution than the preset's."""
     from ..discriminators import DiscriminatorConfig, build_video_discriminator
 
     d_cfg = DiscriminatorConfig.preset(preset)
+    d_cfg = d_cfg.with_(size=size) if size else d_cfg
     torch.manual_seed(seed)
     d = build_video_discriminator(d_cfg)
     opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -201,6 +203,7 @@ def main(argv=None) -> None:
     p.add_argument("--domain", default="faces", help="--fresh: toy-world domain")
     p.add_argument("--preset", default="full", help="--fresh: discriminator preset")
     p.add_argument("--steps", type=int, default=1500, help="--fresh: training steps")
+    p.add_argument("--size", type=int, default=None, help="--fresh: clip size (default: the preset's)")
     p.add_argument("--clips", type=int, default=96)
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
@@ -212,7 +215,7 @@ def main(argv=None) -> None:
     for path in args.checkpoints:
         print(format_probe(probe(path, args.clips, args.seed)))
     for factor in args.fresh:
-        for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps):
+        for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, size=args.size):
             print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  held-out effect "
                   f"{row['effect']:+.4f} ± {row['error']:.4f}  clips ranked right {row['ranked_right']:.2f}", flush=True)
 
