@@ -807,8 +807,8 @@ if domain in HOLDABLE:
 # with the clips and the discriminator at 128 px (`--size 128`, 1,000 steps, 13 min) the
 # training loss is 0.238 and 0.45 of held-out clips are ranked right. A blink changes a few
 # pixels for three frames; the patch scores it changes are averaged with all the patches it
-# does not touch, and the gradient that is left is too weak for this discriminator to pick
-# it up. So in this setting the first limit is what the discriminator can learn to see,
+# does not touch, and, presumably, the gradient that is left is too weak for this
+# discriminator to pick it up. So in this setting the first limit is what the discriminator can learn to see,
 # before the motion generator or the length of training. The next things to try are a toy
 # world whose blink changes more of the picture (larger eyes, longer closures), or many more
 # discriminator steps.
