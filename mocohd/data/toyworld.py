@@ -165,6 +165,7 @@ def _time(frames: int) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------------------
 # Motion shared by faces and animals: blinks, talking, head turns and nods.
+FACE_MOTION = ("eye_open", "mouth_open", "yaw", "pitch")
 
 
 def _face_motion(g, n, frames, hold=None):
@@ -184,10 +185,9 @@ def _face_motion(g, n, frames, hold=None):
     yaw = _u(g, n, 0, 0.9) * torch.sin(2 * math.pi * t / _u(g, n, 18, 48) + _u(g, n, 0, 2 * math.pi))
     pitch = _u(g, n, 0, 0.7) * torch.sin(2 * math.pi * t / _u(g, n, 14, 40) + _u(g, n, 0, 2 * math.pi))
     motion = torch.stack([eye_open, mouth, yaw, pitch], -1)
-    names = ["eye_open", "mouth_open", "yaw", "pitch"]
     for name, value in (hold or {}).items():  # after every draw, so nothing else changes
-        motion[..., names.index(name)] = value
-    return motion, names
+        motion[..., FACE_MOTION.index(name)] = value
+    return motion, list(FACE_MOTION)
 
 
 def _features(canvas, cx, cy, rx, ry, motion, eye_color, mouth_color, sclera=None, brow=None):
@@ -455,7 +455,7 @@ def _draw_actions(g, n, frames, size):
 
 
 _DRAW = {"faces": _draw_faces, "animals": _draw_animals, "sky": _draw_sky, "actions": _draw_actions}
-HOLDABLE = {"faces": ("eye_open", "mouth_open", "yaw", "pitch"), "animals": ("eye_open", "mouth_open", "yaw", "pitch")}
+HOLDABLE = {"faces": FACE_MOTION, "animals": FACE_MOTION}  # domains whose motion is a few drawn factors
 LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS}
 
 

@@ -30,12 +30,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-import torch.nn.functional as F
 
 from ..data.toyworld import HOLDABLE, make_clips
-from ..discriminators import video_input_in_domain
+from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import final_maps
-from .motion_stats import EVENT_RANGE
+from .motion_stats import EVENT_RANGE, factor_range
 
 # each factor's resting value: eyes open, mouth shut, head straight
 RESTING = {"eye_open": 1.0, "mouth_open": 0.0, "yaw": 0.0, "pitch": 0.0}
@@ -55,10 +54,7 @@ def video_scores(d_3d, video: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def pair_scores(d_img, video: torch.Tensor) -> torch.Tensor:
     """(B, T, C, H, W) -> (B, T-1): the image D's score of (frame 0, frame k) for k = 1..T-1."""
-    b, t = video.shape[:2]
-    first = video[:, :1].expand(b, t - 1, *video.shape[2:])
-    pairs = torch.cat([first, video[:, 1:]], dim=2).flatten(0, 1)  # (B (T-1), 2C, H, W)
-    return mean_logit(d_img(pairs)).view(b, t - 1)
+    return torch.stack([mean_logit(d_img(image_pair_input(video, k))) for k in range(1, video.shape[1])], dim=1)
 
 
 def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: int) -> tuple:
@@ -66,6 +62,11 @@ def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: i
     drawn = make_clips(domain, n, frames=frames, size=size, seed=seed)
     held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
     return drawn, held
+
+
+def moving(clips, factor: str) -> torch.Tensor:
+    """(B,) bool: the clips in which ``factor`` moves by more than ``EVENT_RANGE``."""
+    return factor_range(clips.motion)[:, clips.motion_names.index(factor)] > EVENT_RANGE
 
 
 def _mean_and_error(x: torch.Tensor) -> tuple[float, float]:
@@ -88,17 +89,16 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
     out = {}
     for factor in HOLDABLE[domain]:
         drawn, held = held_clips(domain, factor, n, frames, size, seed)
-        i = drawn.motion_names.index(factor)
-        path = drawn.motion[..., i]  # (B, T)
-        moving = (path.amax(1) - path.amin(1)) > EVENT_RANGE
+        moves = moving(drawn, factor)
         # how much of the picture the motion changes: mean |drawn - held| over pixels and frames
-        row = {"clips": int(moving.sum()), "pixels": (drawn.video - held.video)[moving].abs().mean().item()}
+        row = {"clips": int(moves.sum()), "pixels": (drawn.video - held.video)[moves].abs().mean().item()}
         if score_video is not None:
-            row["video"] = _mean_and_error((score_video(drawn.video) - score_video(held.video))[moving])
+            row["video"] = _mean_and_error((score_video(drawn.video) - score_video(held.video))[moves])
         if score_pairs is not None:
+            path = drawn.motion[..., drawn.motion_names.index(factor)]  # (B, T)
             k = (path[:, 1:] - RESTING[factor]).abs().argmax(1)  # the frame farthest from rest, minus 1
             pick = lambda s: s.gather(1, k[:, None])[:, 0]  # noqa: E731
-            row["image"] = _mean_and_error((pick(score_pairs(drawn.video)) - pick(score_pairs(held.video)))[moving])
+            row["image"] = _mean_and_error((pick(score_pairs(drawn.video)) - pick(score_pairs(held.video)))[moves])
         out[factor] = row
     return out
 
@@ -107,26 +107,28 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
 def generated_clips(video_generator, n: int, frames: int, size: int, seed: int) -> torch.Tensor:
     """(n, T, 3, size, size): clips of the motion generator, average-pooled to the Ds' size
     as in training."""
+    from ..train.video_gan import pool_to_size
+
     z = torch.randn(n, video_generator.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
     video = video_generator(z, n_frames=frames, generator=torch.Generator().manual_seed(seed + 1))["video"]
-    video = video.float().clamp(-1, 1)
-    k = video.shape[-1] // size
-    return video if k == 1 else F.avg_pool2d(video.flatten(0, 1), k).unflatten(0, video.shape[:2])
+    return pool_to_size(video.float().clamp(-1, 1), size)
 
 
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones."""
-    from ..train.video_gan import load_discriminators, load_video_generator
+    from ..train.checkpoint import load_checkpoint
+    from ..train.video_gan import FORMAT, discriminators_from, video_generator_from
 
-    nets = load_discriminators(checkpoint)
+    ckpt = load_checkpoint(checkpoint, FORMAT)  # read once: a run checkpoint is large
+    nets = discriminators_from(ckpt, checkpoint)
     cfg, d_3d, d_img = nets["config"], nets["d_3d"], nets["d_img"]
     if not cfg.data.startswith("toy:"):
         raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
                          "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")
     domain, frames, size = cfg.data[4:], cfg.frames, nets["d_cfg"].size
     real = make_clips(domain, n, frames=frames, size=size, seed=seed).video
-    fake = generated_clips(load_video_generator(checkpoint), n, frames, size, seed)
+    fake = generated_clips(video_generator_from(ckpt, checkpoint), n, frames, size, seed)
     score_pairs = lambda v: pair_scores(d_img, v)  # noqa: E731
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731
     gap = {"video": (score_video(real).mean() - score_video(fake).mean()).item(),
@@ -156,9 +158,8 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
 
     def moving_pairs(n, pair_seed):
         drawn, held = held_clips(domain, factor, n, d_cfg.frames, d_cfg.size, pair_seed)
-        path = drawn.motion[..., drawn.motion_names.index(factor)]
-        moving = (path.amax(1) - path.amin(1)) > EVENT_RANGE
-        return drawn.video[moving], held.video[moving]
+        moves = moving(drawn, factor)
+        return drawn.video[moves], held.video[moves]
 
     train_drawn, train_held = moving_pairs(n_train, seed)
     test_drawn, test_held = moving_pairs(n_test, 12345)

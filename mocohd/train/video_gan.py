@@ -164,6 +164,15 @@ def mean_over_ranks(value: float) -> float:
 # The trainer
 
 
+def pool_to_size(video: torch.Tensor, size: int) -> torch.Tensor:
+    """Average-pool generated frames (B, T, C, H, W) to the discriminators' size (official avg_pool3d)."""
+    k = video.shape[-1] // size
+    if k == 1:
+        return video
+    b, t = video.shape[:2]
+    return F.avg_pool2d(video.flatten(0, 1), k).unflatten(0, (b, t))
+
+
 def discriminator_config(cfg: VideoGANConfig) -> DiscriminatorConfig:
     """The discriminators' sizes for a run: the preset's, at the run's clip length and --ndf."""
     if cfg.ndf < 0:
@@ -264,12 +273,7 @@ class VideoGANTrainer:
         return {"video": self.to_d_size(video.float()), "e": e[part], "e_rec": e_rec[part]}
 
     def to_d_size(self, video: torch.Tensor) -> torch.Tensor:
-        """Average-pool generated frames to the discriminators' size (official avg_pool3d)."""
-        k = video.shape[-1] // self.d_cfg.size
-        if k == 1:
-            return video
-        b, t = video.shape[:2]
-        return F.avg_pool2d(video.flatten(0, 1), k).unflatten(0, (b, t))
+        return pool_to_size(video, self.d_cfg.size)
 
     # --- discriminator inputs -------------------------------------------------------------
     def flip(self, x: torch.Tensor) -> torch.Tensor:
@@ -458,7 +462,11 @@ def load_video_generator(path: str | Path, image_generator: str | Path | None = 
     ``image_generator`` overrides the G_I path stored in the checkpoint (a file that has moved);
     either way it must be the very file the motion generator was trained over (its PCA is read
     from beside it unless the config names one)."""
-    ckpt = load_checkpoint(path, FORMAT)
+    return video_generator_from(load_checkpoint(path, FORMAT), path, image_generator)
+
+
+def video_generator_from(ckpt: dict, path: str | Path, image_generator: str | Path | None = None) -> VideoGenerator:
+    """:func:`load_video_generator` on a checkpoint already read from ``path``."""
     cfg = from_dict(VideoGANConfig, ckpt["config"])
     g_i_path = Path(image_generator) if image_generator is not None else _resolve(cfg.image_generator)
     check_image_generator(ckpt, g_i_path, path)
@@ -474,7 +482,11 @@ def load_video_generator(path: str | Path, image_generator: str | Path | None = 
 def load_discriminators(path: str | Path) -> dict:
     """The trained 3D and image discriminators of an in-domain run checkpoint, frozen:
     {"config", "d_cfg", "d_3d", "d_img", "step"}."""
-    ckpt = load_checkpoint(path, FORMAT)
+    return discriminators_from(load_checkpoint(path, FORMAT), path)
+
+
+def discriminators_from(ckpt: dict, path: str | Path) -> dict:
+    """:func:`load_discriminators` on a checkpoint already read from ``path``."""
     cfg = from_dict(VideoGANConfig, ckpt["config"])
     if "d_3d" not in ckpt["state_dicts"]:
         raise ValueError(f"{path} holds no discriminators (a shipped motion file keeps only the motion "
