@@ -779,7 +779,7 @@ if domain in HOLDABLE:
 # The probe also prints how much each motion changes the picture (mean |pixel change| over the
 # clips in which it moves, pixel values from -1 to 1): a blink 0.0005, a word 0.0025, a nod
 # 0.015, a head turn 0.018. A blink is 35 times smaller than a turn, and the discriminators'
-# attention follows that order.
+# attention roughly follows that order.
 #
 # Is the 3D D merely short of updates (it gets one for every five of the motion generator)?
 # `--g-steps 0` continues a run with discriminator updates alone. 600 of them (9 minutes:
