@@ -205,6 +205,7 @@ def main(argv=None) -> None:
     p.add_argument("--preset", default="full", help="--fresh: discriminator preset")
     p.add_argument("--steps", type=int, default=1500, help="--fresh: training steps")
     p.add_argument("--size", type=int, default=None, help="--fresh: clip size (default: the preset's)")
+    p.add_argument("--lr", type=float, default=1e-4, help="--fresh: Adam learning rate (training's 1e-4)")
     p.add_argument("--clips", type=int, default=96)
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
@@ -216,7 +217,8 @@ def main(argv=None) -> None:
     for path in args.checkpoints:
         print(format_probe(probe(path, args.clips, args.seed)))
     for factor in args.fresh:
-        for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, size=args.size):
+        for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, lr=args.lr,
+                                             size=args.size):
             print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  held-out effect "
                   f"{row['effect']:+.4f} ± {row['error']:.4f}  clips ranked right {row['ranked_right']:.2f}", flush=True)
 
