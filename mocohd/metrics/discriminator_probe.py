@@ -86,19 +86,23 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
     if domain not in HOLDABLE:
         raise ValueError(f"the probe holds one motion factor at rest; {domain!r} has no such factors "
                          f"(use {', '.join(HOLDABLE)})")
+    # the clips as drawn are the same for every factor: draw and score them once
+    drawn = make_clips(domain, n, frames=frames, size=size, seed=seed)
+    drawn_video = score_video(drawn.video) if score_video is not None else None
+    drawn_pairs = score_pairs(drawn.video) if score_pairs is not None else None
     out = {}
     for factor in HOLDABLE[domain]:
-        drawn, held = held_clips(domain, factor, n, frames, size, seed)
+        held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
         moves = moving(drawn, factor)
         # how much of the picture the motion changes: mean |drawn - held| over pixels and frames
         row = {"clips": int(moves.sum()), "pixels": (drawn.video - held.video)[moves].abs().mean().item()}
         if score_video is not None:
-            row["video"] = _mean_and_error((score_video(drawn.video) - score_video(held.video))[moves])
+            row["video"] = _mean_and_error((drawn_video - score_video(held.video))[moves])
         if score_pairs is not None:
             path = drawn.motion[..., drawn.motion_names.index(factor)]  # (B, T)
             k = (path[:, 1:] - RESTING[factor]).abs().argmax(1)  # the frame farthest from rest, minus 1
             pick = lambda s: s.gather(1, k[:, None])[:, 0]  # noqa: E731
-            row["image"] = _mean_and_error((pick(score_pairs(drawn.video)) - pick(score_pairs(held.video)))[moves])
+            row["image"] = _mean_and_error((pick(drawn_pairs) - pick(score_pairs(held.video)))[moves])
         out[factor] = row
     return out
 
