@@ -271,6 +271,19 @@ def test_discriminator_probe_on_a_run_checkpoint(tiny_generator, tmp_path, capsy
     assert all(torch.isfinite(torch.tensor(numbers)))
     probe_main([str(tmp_path / "run" / "checkpoint.pt"), "--clips", "4"])
     assert "3D D: real - fake" in capsys.readouterr().out
+    # scored as in training: InstanceNorm on each clip's own statistics (train mode), so a
+    # clip's score does not depend on its batch, and differs from the running-average one
+    from mocohd.data.toyworld import make_clips
+    from mocohd.metrics.discriminator_probe import video_scores
+    from mocohd.train.video_gan import load_discriminators
+
+    nets = load_discriminators(tmp_path / "run" / "checkpoint.pt")
+    d_3d, d_cfg = nets["d_3d"], nets["d_cfg"]
+    clips = make_clips("faces", 3, frames=d_cfg.frames, size=d_cfg.size, seed=4).video
+    assert d_3d.training
+    together, alone = video_scores(d_3d, clips), torch.cat([video_scores(d_3d, c[None]) for c in clips])
+    assert torch.allclose(together, alone, atol=1e-5)
+    assert not torch.allclose(together, video_scores(d_3d.eval(), clips), atol=1e-3)
     shipped = export_motion(tmp_path / "run" / "checkpoint.pt", tmp_path / "small.pt")
     with pytest.raises(ValueError, match="holds no discriminators.*RUN_FOLDER/checkpoint.pt"):
         probe(shipped, n=2)

@@ -16,7 +16,9 @@ other pixel the same; so for each factor this probe measures
 
 Scores are the mean logit over every patch and every scale (higher = "more real" under
 RaLSGAN). The 3D D sees the whole clip; the image D sees (frame 0, frame k) and is scored at
-the frame k where the factor is farthest from rest (the shut eyes of a blink).
+the frame k where the factor is farthest from rest (the shut eyes of a blink). Both are scored
+in train mode, the function the motion generator was trained against: their InstanceNorm
+layers keep running statistics (as the official code's), which only eval mode would use.
 
 Command line (in-domain run checkpoints: the shipped motion files keep no discriminators):
 ``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
@@ -178,9 +180,7 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
         opt.step()
         losses.append(loss.item())
         if step % every == 0 or step == steps:
-            d.eval()
-            diff = video_scores(d, test_drawn) - video_scores(d, test_held)
-            d.train()
+            diff = video_scores(d, test_drawn) - video_scores(d, test_held)  # train mode, as in training
             effect, error = _mean_and_error(diff)
             rows.append({"step": step, "loss": sum(losses) / len(losses), "effect": effect, "error": error,
                          "ranked_right": (diff > 0).float().mean().item()})

@@ -498,7 +498,11 @@ def discriminators_from(ckpt: dict, path: str | Path) -> dict:
     nets = {"d_3d": build_video_discriminator(d_cfg), "d_img": build_image_discriminator(d_cfg)}
     for name, net in nets.items():
         net.load_state_dict(ckpt["state_dicts"][name])
-        net.eval().requires_grad_(False)
+        # Left in train mode: that is the function the motion generator was trained against.
+        # Its InstanceNorm layers (track_running_stats=True, as the official code) normalise
+        # each clip by its own statistics in train mode; eval mode would switch to running
+        # averages that training never used. (Forward passes update those unused averages only.)
+        net.train().requires_grad_(False)
     return {"config": cfg, "d_cfg": d_cfg, "step": ckpt["step"], **nets}
 
 
