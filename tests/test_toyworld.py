@@ -102,7 +102,7 @@ def test_images_and_sizes():
 
 
 @pytest.mark.parametrize("args, message", [
-    (("dogs", 64, 16), "unknown toy-world domain 'dogs'; choose one of faces, animals, sky, actions"),
+    (("dogs", 64, 16), "unknown toy-world domain 'dogs'; choose one of faces, animals, sky, actions, faces_big_eyes"),
     (("faces", 48, 16), "power of two.*48"),
     (("faces", 16, 16), "from 32 to 256.*16"),
     (("faces", 512, 16), "from 32 to 256"),
@@ -115,7 +115,7 @@ def test_bad_arguments(args, message):
         make_clips(args[0], 1, frames=args[2], size=args[1])
 
 
-@pytest.mark.parametrize("domain", ["faces", "animals"])
+@pytest.mark.parametrize("domain", ["faces", "animals", "faces_big_eyes"])
 def test_hold_pins_one_factor_and_keeps_every_other_draw(domain):
     drawn = make_clips(domain, 8, frames=24, size=32, seed=3)
     held = make_clips(domain, 8, frames=24, size=32, seed=3, hold={"eye_open": 1.0})
@@ -130,6 +130,25 @@ def test_hold_pins_one_factor_and_keeps_every_other_draw(domain):
     blinking = drawn.motion[..., eye] < 1  # (B, T)
     assert (changed[~blinking] == 0).all() and (changed[blinking] > 0.1).any()
     assert (changed[blinking] > 0.05).float().mean() < 0.1  # soft edges leave faint tails
+
+
+def test_big_eyes_variant_is_faces_with_a_larger_longer_blink():
+    faces = make_clips("faces", 16, frames=32, size=64, seed=5)
+    big = make_clips("faces_big_eyes", 16, frames=32, size=64, seed=5)
+    eye = faces.motion_names.index("eye_open")
+    others = [i for i in range(len(faces.motion_names)) if i != eye]
+    # the same people making the same moves; only the blink differs
+    assert torch.equal(big.identity, faces.identity) and big.identity_names == faces.identity_names
+    assert torch.equal(big.motion[..., others], faces.motion[..., others])
+    assert (big.motion[..., eye] <= faces.motion[..., eye] + 1e-6).all()  # every blink starts alike, then lasts longer
+    shut = (big.motion[..., eye] < 0.1).sum().item()
+    assert shut >= 3 * max((faces.motion[..., eye] < 0.1).sum().item(), 1)
+
+    def blink_pixels(domain):  # mean pixel change a blink makes
+        drawn = make_clips(domain, 16, frames=32, size=64, seed=5)
+        return (drawn.video - make_clips(domain, 16, frames=32, size=64, seed=5, hold={"eye_open": 1.0}).video).abs().mean()
+
+    assert blink_pixels("faces_big_eyes") > 4 * blink_pixels("faces")
 
 
 def test_hold_bad_input():

@@ -49,9 +49,9 @@ import json
 import torch
 import torch.nn.functional as F
 
-from ..data.toyworld import make_clips, make_images
+from ..data.toyworld import DOMAINS, VARIANTS, make_clips, make_images
 from ..motion import noise_spread
-from .toy_features import ToyFeatureNet, load_toy_feature_net, video_factors
+from .toy_features import ToyFeatureNet, feature_domain, load_toy_feature_net, video_factors
 
 
 def is_motion_factor(names: list[str]) -> torch.Tensor:
@@ -143,7 +143,7 @@ def noise_diversity(video_generator, domain: str, n_content: int = 8, n_noise: i
     frames 1..T-1, motion factors and ``n_content`` z's. Rendered without noise maps.
     None for a domain without motion factors (sky)."""
     net = net or load_toy_feature_net()
-    if not is_motion_factor(net.config["factors"][domain]).any():
+    if not is_motion_factor(net.config["factors"][feature_domain(domain)]).any():
         return None
     gen = torch.Generator().manual_seed(seed)
     values = []
@@ -271,7 +271,7 @@ def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch
     read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
 
     def reading(w):
-        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[f"{domain}_factors"][rows, factor]
+        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[f"{feature_domain(domain)}_factors"][rows, factor]
 
     def moved_to(u):
         return w0 + k * motion.w_residual * (torch.tanh(u) @ basis)
@@ -308,7 +308,7 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
     the feature network reads it*: the search may also find frames that fool the network (see
     :func:`push_factor`, which returns the frames, and look at them)."""
     net = net or load_toy_feature_net()
-    names = list(net.config["factors"][domain])
+    names = list(net.config["factors"][feature_domain(domain)])
     moving = [i for i, m in enumerate(is_motion_factor(names).tolist()) if m]
     if not moving:
         return {}
@@ -336,7 +336,7 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
     The reading can move without the thing itself moving (a paler face can read as half-shut
     eyes), so look at "pushed" before believing "pushed_value"."""
     net = net or load_toy_feature_net()
-    names = list(net.config["factors"][domain])
+    names = list(net.config["factors"][feature_domain(domain)])
     if factor not in names:
         raise ValueError(f"no factor {factor!r} in domain {domain!r}; the factors are {', '.join(names)}")
     if k < 1:
@@ -501,7 +501,7 @@ def main(argv=None) -> None:
                    help="the files are image generators: the spread of each motion factor over their samples, "
                         "and the share of them beyond the real images' 5%% ends (a dropped mode reads 0)")
     p.add_argument("--images", type=int, default=256, help="--image-range: samples per generator and real images")
-    p.add_argument("--domain", required=True, choices=["faces", "animals", "sky", "actions"])
+    p.add_argument("--domain", required=True, choices=[*DOMAINS, *VARIANTS])
     p.add_argument("--videos", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")

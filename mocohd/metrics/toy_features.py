@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mocohd.data.toyworld import DOMAINS, LABELS, ToyClips
+from mocohd.data.toyworld import DOMAINS, LABELS, VARIANTS, ToyClips
 from mocohd.data.toyworld import VERSION as TOY_WORLD_VERSION
 from mocohd.metrics.frechet import feature_statistics, frechet_distance
 
@@ -275,11 +275,20 @@ def video_factors(video: torch.Tensor, domain: str, net: ToyFeatureNet | None = 
     video (B, T, 3, H, W) in [-1, 1] -> (B, T, F) factors in the toy world's units, and their
     names. For a good video generator the identity factors stay flat over time while the
     motion factors (eye_open, mouth_open, yaw, ...) move."""
-    if domain not in DOMAINS:
-        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+    head = feature_domain(domain)
     if video.dim() != 5:
         raise ValueError(f"expected clips (B, T, 3, H, W), got shape {tuple(video.shape)}")
     net = net or load_toy_feature_net()
     b, t = video.shape[:2]
-    factors = net.predict(video.flatten(0, 1))[f"{domain}_factors"]  # (B*T, F)
-    return factors.reshape(b, t, -1), list(net.config["factors"][domain])
+    factors = net.predict(video.flatten(0, 1))[f"{head}_factors"]  # (B*T, F)
+    return factors.reshape(b, t, -1), list(net.config["factors"][head])
+
+
+def feature_domain(domain: str) -> str:
+    """The domain whose heads read ``domain``'s factors: itself, or a variant's base domain
+    (``faces_big_eyes`` is read as ``faces``; tests/test_toy_features.py checks it reads well)."""
+    if domain in VARIANTS:
+        return VARIANTS[domain]
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join((*DOMAINS, *VARIANTS))}")
+    return domain
