@@ -2,8 +2,8 @@
 # Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 23 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
-# ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS
-# override the training lengths
+# ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS override the training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +21,8 @@ BF16_STEPS=${BF16_STEPS:-60}
 BALANCED_STEPS=${BALANCED_STEPS:-4000}
 BALANCED_R1_STEPS=${BALANCED_R1_STEPS:-6000}
 BALANCED_MOTION_STEPS=${BALANCED_MOTION_STEPS:-500}
+BIG_EYES_IMAGE_STEPS=${BIG_EYES_IMAGE_STEPS:-2500}
+BIG_EYES_MOTION_STEPS=${BIG_EYES_MOTION_STEPS:-500}
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
@@ -156,3 +158,16 @@ $PY -m mocohd.train.ship compare --domain faces --runs "with MI=$RUNS/video_face
 $PY -m mocohd.train.ship compare --domain faces --runs "fp32, seed 0=$RUNS/video_faces_bf16_false_seed0" \
     "bf16, seed 0=$RUNS/video_faces_bf16_true_seed0" "bf16, seed 1=$RUNS/video_faces_bf16_true_seed1" \
     --json data/checkpoints/ablation/bf16_training.json
+
+# 5. Toy faces whose blink a 64 px discriminator can see (toy:faces_big_eyes: eyes 1.6x larger,
+#    shut 3 frames longer; notebook 05, section 8): an image generator trained from scratch on
+#    frames with their eye openness spread evenly, as the balanced faces run, kept at the stage
+#    where it drew shut eyes (its share of shut eyes rises and falls: 2,000 steps 2.5 %, 2,500
+#    11.9 %, 3,000 2.5 %), then a motion generator over it with the shipped faces run's settings
+#    and seed, stopped at BIG_EYES_MOTION_STEPS iterations as the balanced 4,000 one.
+$PY -m mocohd.train image --preset full --data toy:faces_big_eyes --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
+    --ema-kimg 1 --bf16 true --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes" --resume
+stage "$RUNS/image_faces_big_eyes" "$BIG_EYES_IMAGE_STEPS"
+$PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_at$BIG_EYES_IMAGE_STEPS"
+video faces_big_eyes "$BIG_EYES_MOTION_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
+ship_video faces_big_eyes "" "$BIG_EYES_MOTION_STEPS"
