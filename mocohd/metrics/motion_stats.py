@@ -269,9 +269,10 @@ def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch
     with torch.no_grad():
         basis = motion.pca_basis().float()  # (n_pca, w_dim)
     read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
+    head = f"{feature_domain(domain)}_factors"
 
     def reading(w):
-        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[f"{feature_domain(domain)}_factors"][rows, factor]
+        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[head][rows, factor]
 
     def moved_to(u):
         return w0 + k * motion.w_residual * (torch.tanh(u) @ basis)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mocohd.data.toyworld import DOMAINS, LABELS, VARIANTS, ToyClips
+from mocohd.data.toyworld import DOMAINS, LABELS, VARIANTS, ToyClips, check_domain
 from mocohd.data.toyworld import VERSION as TOY_WORLD_VERSION
 from mocohd.metrics.frechet import feature_statistics, frechet_distance
 
@@ -287,8 +287,5 @@ def video_factors(video: torch.Tensor, domain: str, net: ToyFeatureNet | None = 
 def feature_domain(domain: str) -> str:
     """The domain whose heads read ``domain``'s factors: itself, or a variant's base domain
     (``faces_big_eyes`` is read as ``faces``; tests/test_toy_features.py checks it reads well)."""
-    if domain in VARIANTS:
-        return VARIANTS[domain]
-    if domain not in DOMAINS:
-        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join((*DOMAINS, *VARIANTS))}")
-    return domain
+    check_domain(domain)
+    return VARIANTS.get(domain, domain)
