@@ -714,18 +714,27 @@ balanced_motions = {label: path for label, path in balanced_motions.items() if p
 if balanced_motions:
     runs = {"shipped": p["motion_checkpoint"], **balanced_motions}
     print(format_table(compare(runs, domain, n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))
-    z_eyes = torch.randn(n_videos, vg.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
-for label, path in balanced_motions.items():
+
+
+def show_most_changing_eyes(video_generator, read_domain: str, title: str, crop=(12, 44, 12, 52)):
+    """Draw n_videos clips (z from seed, motion noise from seed + 3), show the three whose eye
+    reading changes most with the reading over each frame, and return the clips."""
+    z = torch.randn(n_videos, video_generator.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        clips = load_video_generator(path)(z_eyes, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))
-    clips = clips["video"].clamp(-1, 1)
-    clip_factors, clip_names = video_factors(clips, domain)
+        clips = video_generator(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
+    clip_factors, clip_names = video_factors(clips, read_domain)
     eye_readings = clip_factors[:, :, clip_names.index("motion:eye_open")]  # (clips, frames)
     most = (eye_readings.amax(1) - eye_readings.amin(1)).argsort(descending=True)[:3]
-    show_images(clips[most, :, :, 12:44, 12:52].flatten(0, 1), columns=16, size=0.9,
+    top, bottom, left, right = crop
+    show_images(clips[most, :, :, top:bottom, left:right].flatten(0, 1), columns=16, size=0.9,
                 titles=[f"{v:.2f}" for v in eye_readings[most].flatten().tolist()],
-                suptitle=f"over the {label} steps: the three clips whose eyes change most (face enlarged)")
+                suptitle=f"{title}: the three clips whose eyes change most (face enlarged)")
     plt.show()
+    return clips
+
+
+for label, path in balanced_motions.items():
+    show_most_changing_eyes(load_video_generator(path), domain, f"over the {label} steps")
 
 # %% [markdown]
 # **What do the discriminators look at?** A motion generator learns only what its
@@ -892,17 +901,8 @@ big_motion = p["big_eyes_motion_checkpoint"]
 if domain == "faces" and big_motion is not None:
     big_runs = {"over faces_big_eyes_64": big_motion}
     print(format_table(compare(big_runs, "faces_big_eyes", n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))
-    vg_big = load_video_generator(big_motion)
-    z_big = torch.randn(n_videos, vg_big.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        clips = vg_big(z_big, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
-    clip_factors, clip_names = video_factors(clips, "faces_big_eyes")
-    eye_readings = clip_factors[:, :, clip_names.index("motion:eye_open")]
-    most = (eye_readings.amax(1) - eye_readings.amin(1)).argsort(descending=True)[:3]
-    show_images(clips[most, :, :, 8:48, 8:56].flatten(0, 1), columns=16, size=0.9,
-                titles=[f"{v:.2f}" for v in eye_readings[most].flatten().tolist()],
-                suptitle="faces_big_eyes_motion.pt: the three clips whose eyes change most (face enlarged)")
-    plt.show()
+    clips = show_most_changing_eyes(load_video_generator(big_motion), "faces_big_eyes", "faces_big_eyes_motion.pt",
+                                    crop=(8, 48, 8, 56))
     show_videos(clips[:8], columns=8, fps=6)
 
 # %% [markdown]
