@@ -3,7 +3,7 @@
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
-# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS override the training lengths
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS override the training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +23,7 @@ BALANCED_R1_STEPS=${BALANCED_R1_STEPS:-6000}
 BALANCED_MOTION_STEPS=${BALANCED_MOTION_STEPS:-500}
 BIG_EYES_IMAGE_STEPS=${BIG_EYES_IMAGE_STEPS:-2500}
 BIG_EYES_MOTION_STEPS=${BIG_EYES_MOTION_STEPS:-500}
+BIG_EYES_LONG_STEPS=${BIG_EYES_LONG_STEPS:-1600}  # the big-eyes run trained on (eyes moved less)
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
@@ -171,3 +172,8 @@ stage "$RUNS/image_faces_big_eyes" "$BIG_EYES_IMAGE_STEPS"
 $PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_at$BIG_EYES_IMAGE_STEPS"
 video faces_big_eyes "$BIG_EYES_MOTION_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
 ship_video faces_big_eyes "" "$BIG_EYES_MOTION_STEPS"
+#    The same run trained on to BIG_EYES_LONG_STEPS, kept in ablation/: does longer training
+#    turn the discriminators' answer to a blink round? (It did not: notebook 05, section 8.)
+video faces_big_eyes "$BIG_EYES_LONG_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
+ship_video faces_big_eyes "" "$BIG_EYES_LONG_STEPS" --name "faces_big_eyes_motion_$BIG_EYES_LONG_STEPS" \
+    --out-dir data/checkpoints/ablation
