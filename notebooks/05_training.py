@@ -925,7 +925,7 @@ if domain == "faces" and big_motion is not None:
 # its end state rather than by asking for the reopening.
 #
 # **Does longer training turn the eye effect round?** The same run trained on to 1,600
-# iterations (64 more minutes; `ablation/faces_big_eyes_motion_1600.pt`), each stage measured
+# iterations (about 80 more minutes; `ablation/faces_big_eyes_motion_1600.pt`), each stage measured
 # as above (`python -m mocohd.metrics.motion_stats --domain faces_big_eyes RUN_at$N/checkpoint.pt
 # --repeats 3` and `python -m mocohd.metrics.discriminator_probe RUN_at$N/checkpoint.pt`):
 #
