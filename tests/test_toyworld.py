@@ -144,11 +144,10 @@ def test_big_eyes_variant_is_faces_with_a_larger_longer_blink():
     shut = (big.motion[..., eye] < 0.1).sum().item()
     assert shut >= 3 * max((faces.motion[..., eye] < 0.1).sum().item(), 1)
 
-    def blink_pixels(domain):  # mean pixel change a blink makes
-        drawn = make_clips(domain, 16, frames=32, size=64, seed=5)
+    def blink_pixels(drawn, domain):  # mean pixel change a blink makes
         return (drawn.video - make_clips(domain, 16, frames=32, size=64, seed=5, hold={"eye_open": 1.0}).video).abs().mean()
 
-    assert blink_pixels("faces_big_eyes") > 4 * blink_pixels("faces")
+    assert blink_pixels(big, "faces_big_eyes") > 4 * blink_pixels(faces, "faces")
 
 
 def test_hold_bad_input():

@@ -41,6 +41,7 @@ DOMAINS = ("faces", "animals", "sky", "actions")
 # Variants: drawn like a base domain with one thing changed; the feature network reads them
 # with their base domain's head (checked on real clips in tests/test_toy_features.py).
 VARIANTS = {"faces_big_eyes": "faces"}
+DRAWABLE = (*DOMAINS, *VARIANTS)  # every name make_clips takes
 ACTIONS = ("walk_left", "walk_right", "jump", "wave", "squat", "clap", "spin")
 SPECIES = ("cat", "dog", "fox", "bear", "rabbit")
 VERSION = 1  # bump when drawing changes, so stale caches are not reused
@@ -75,8 +76,8 @@ class ToyClips:
 
 
 def check_domain(domain: str) -> None:
-    if domain not in DOMAINS and domain not in VARIANTS:
-        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join((*DOMAINS, *VARIANTS))}")
+    if domain not in DRAWABLE:
+        raise ValueError(f"unknown toy-world domain {domain!r}; choose one of {', '.join(DRAWABLE)}")
 
 
 def check_toy_args(domain: str, size: int, frames: int, n: int = 1) -> None:

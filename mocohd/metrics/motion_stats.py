@@ -49,7 +49,7 @@ import json
 import torch
 import torch.nn.functional as F
 
-from ..data.toyworld import DOMAINS, VARIANTS, make_clips, make_images
+from ..data.toyworld import DRAWABLE, make_clips, make_images
 from ..motion import noise_spread
 from .toy_features import ToyFeatureNet, feature_domain, load_toy_feature_net, video_factors
 
@@ -502,7 +502,7 @@ def main(argv=None) -> None:
                    help="the files are image generators: the spread of each motion factor over their samples, "
                         "and the share of them beyond the real images' 5%% ends (a dropped mode reads 0)")
     p.add_argument("--images", type=int, default=256, help="--image-range: samples per generator and real images")
-    p.add_argument("--domain", required=True, choices=[*DOMAINS, *VARIANTS])
+    p.add_argument("--domain", required=True, choices=DRAWABLE)
     p.add_argument("--videos", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..config import ImageGANConfig, from_dict, image_preset, to_dict, video_preset
-from ..data.toyworld import DOMAINS, VARIANTS
+from ..data.toyworld import DRAWABLE
 from ..image_generator import Generator
 from ..pca import fit_w_pca, pca_path_for, save_w_pca
 from .checkpoint import load_checkpoint, sha256
@@ -233,7 +233,7 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, rep
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
     p.add_argument("kind", choices=["image", "video", "bf16-quality", "compare"])
-    p.add_argument("--domain", required=True, choices=[*DOMAINS, *VARIANTS])
+    p.add_argument("--domain", required=True, choices=DRAWABLE)
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=RUN", help="compare: labelled video run folders")
     p.add_argument("--json", type=Path, help="compare: write the result here")
