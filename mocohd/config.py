@@ -121,6 +121,10 @@ class VideoGANConfig:
     mi: bool = True  # ablation --no-mi: drop the mutual-information loss
     contrastive: bool = True  # ablation --no-contrastive: cross-domain D without the contrastive term
     temporal_flip: bool = True  # ablation --no-temporal-flip: never reverse the 3D D's inputs
+    # not in the paper: toy motion factors (comma-separated, e.g. "eye_open") held at rest in
+    # extra "fake" clips for the 3D D, the real batch's own clips minus that motion
+    held_fakes: str = ""
+    w_held: float = 1.0  # weight of the 3D D's real-versus-held game (with held_fakes)
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

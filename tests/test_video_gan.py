@@ -305,3 +305,50 @@ def test_g_steps_zero_trains_the_discriminators_alone(tiny_generator, tmp_path):
     assert not all(torch.equal(d_3d[k], v) for k, v in t.d_3d.state_dict().items())
     with pytest.raises(ValueError, match="g_steps=-1.*0 to train only the discriminators"):
         VideoGANTrainer(small(tiny_generator, g_steps=-1), tmp_path / "bad")
+
+
+def test_held_fakes_pair_each_real_clip_with_its_motion_held(tiny_generator, tmp_path):
+    """--held-fakes (not in the paper): the 3D D also learns real clips against the same clips
+    with a motion held at rest; the pairs differ only by that motion."""
+    t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", n_clips=32), tmp_path)
+    real = t.next_real()
+    held = t.held_batch()
+    drawn, still = t.dataset.clips, t.held_dataset.clips
+    idx = torch.tensor(t.last_indices)
+    assert torch.equal(drawn.identity[idx], still.identity[idx])
+    eye = still.motion_names.index("eye_open")
+    assert (still.motion[:, :, eye] == 1.0).all()
+    others = [i for i in range(len(still.motion_names)) if i != eye]
+    assert torch.equal(drawn.motion[:, :, others], still.motion[:, :, others])
+    shut = drawn.motion[:, :, eye].amin(1)  # each clip's most-shut eyes
+    open_all_along, blinks = (shut == 1.0).nonzero().flatten(), (shut < 0.5).nonzero().flatten()
+    assert len(open_all_along) and len(blinks)
+    assert all(torch.equal(drawn.video[i], still.video[i]) for i in open_all_along.tolist())
+    assert all(not torch.equal(drawn.video[i], still.video[i]) for i in blinks.tolist())
+    assert torch.equal(real, drawn.video[idx]) and torch.equal(held, still.video[idx])
+
+
+def test_held_fakes_train_only_the_3d_discriminator(tiny_generator, tmp_path):
+    """The same draws with the held game weighted 0 and 1: only the 3D D's update differs."""
+    runs = {}
+    for w in (0.0, 1.0):
+        t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", w_held=w), tmp_path / str(w))
+        logs = t.d_update(t.next_real())
+        assert logs["d_held"] > 0 and torch.isfinite(torch.tensor(logs["d_held"]))
+        runs[w] = t
+    off, on = runs[0.0], runs[1.0]
+    assert not all(torch.equal(a, b) for a, b in zip(off.d_3d.parameters(), on.d_3d.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
+    on.fit(progress=False)
+    header = (tmp_path / "1.0" / "log.csv").read_text().splitlines()[0]
+    assert header.endswith(",d_held")
+    plain = VideoGANTrainer(small(tiny_generator), tmp_path / "plain")
+    plain.fit(progress=False)
+    assert "d_held" not in (tmp_path / "plain" / "log.csv").read_text().splitlines()[0]
+
+
+def test_held_fakes_refuse_data_without_that_factor(tiny_generator, tmp_path):
+    with pytest.raises(ValueError, match="needs --data toy:<domain> with one of faces"):
+        VideoGANTrainer(small(tiny_generator, data="toy:sky", held_fakes="eye_open"), tmp_path / "sky")
+    with pytest.raises(ValueError, match="blink, not a motion factor of faces; choose from eye_open"):
+        VideoGANTrainer(small(tiny_generator, held_fakes="blink"), tmp_path / "typo")

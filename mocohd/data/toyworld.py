@@ -481,6 +481,8 @@ _DRAW = {"faces": _draw_faces, "animals": _draw_animals, "sky": _draw_sky, "acti
          "faces_big_eyes": _draw_faces_big_eyes}
 # domains whose motion is a few drawn factors
 HOLDABLE = {"faces": FACE_MOTION, "animals": FACE_MOTION, "faces_big_eyes": FACE_MOTION}
+# each factor's resting value, for ``hold``: eyes open, mouth shut, head straight
+RESTING = {"eye_open": 1.0, "mouth_open": 0.0, "yaw": 0.0, "pitch": 0.0}
 LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS, "faces_big_eyes": ()}
 
 
@@ -621,15 +623,17 @@ def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int 
 
 
 def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
-                 cache_dir: str | Path | None = DEFAULT_CACHE) -> ToyClips:
+                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None) -> ToyClips:
     """``make_clips``, saved under ``data/cache/`` the first time (git-ignored) and loaded after."""
     check_toy_args(domain, size, frames, n)
+    check_hold(domain, hold)
     if cache_dir is None:
-        return make_clips(domain, n, frames, size, seed)
-    path = _cache_path(cache_dir, f"{domain}-n{n}-t{frames}-s{size}-seed{seed}-v{VERSION}")
+        return make_clips(domain, n, frames, size, seed, hold=hold)
+    held = "".join(f"-hold-{name}{value:g}" for name, value in sorted((hold or {}).items()))
+    path = _cache_path(cache_dir, f"{domain}-n{n}-t{frames}-s{size}-seed{seed}{held}-v{VERSION}")
     if path.exists():
         return _load_cached(path, domain)
-    clips = make_clips(domain, n, frames, size, seed)
+    clips = make_clips(domain, n, frames, size, seed, hold=hold)
     d = {"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
          "identity": clips.identity, "motion": clips.motion, "label": clips.label,
          "identity_names": clips.identity_names, "motion_names": clips.motion_names}
@@ -643,8 +647,8 @@ class ToyVideoDataset(torch.utils.data.Dataset):
     datasets for real data."""
 
     def __init__(self, domain: str, n: int = 1000, frames: int = 16, size: int = 64, seed: int = 0,
-                 cache_dir: str | Path | None = DEFAULT_CACHE):
-        self.clips = cached_clips(domain, n, frames, size, seed, cache_dir)
+                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None):
+        self.clips = cached_clips(domain, n, frames, size, seed, cache_dir, hold=hold)
 
     def __len__(self) -> int:
         return len(self.clips)

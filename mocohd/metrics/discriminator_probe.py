@@ -33,14 +33,10 @@ import argparse
 
 import torch
 
-from ..data.toyworld import HOLDABLE, make_clips
+from ..data.toyworld import HOLDABLE, RESTING, make_clips
 from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import final_maps
 from .motion_stats import EVENT_RANGE, factor_range
-
-# each factor's resting value: eyes open, mouth shut, head straight
-RESTING = {"eye_open": 1.0, "mouth_open": 0.0, "yaw": 0.0, "pitch": 0.0}
-
 
 def mean_logit(outputs) -> torch.Tensor:
     """PatchGAN outputs (one or several scales) -> (B,): the mean logit, averaged over scales."""

@@ -120,6 +120,33 @@ def open_video_dataset(cfg: VideoGANConfig, size: int):
     return folders.FrameFoldersDataset(root, **kw)
 
 
+def held_factors(cfg: VideoGANConfig) -> dict[str, float]:
+    """``--held-fakes`` as {factor: resting value}; {} when it is off."""
+    from ..data.toyworld import HOLDABLE, RESTING
+
+    names = [n.strip() for n in cfg.held_fakes.split(",") if n.strip()]
+    if not names:
+        return {}
+    domain = cfg.data[4:] if cfg.data.startswith("toy:") else None
+    if domain not in HOLDABLE:
+        raise ValueError(f"--held-fakes {cfg.held_fakes} holds toy-world motion factors at rest, so it needs "
+                         f"--data toy:<domain> with one of {', '.join(HOLDABLE)} (not {cfg.data}); "
+                         "leave --held-fakes out for other data")
+    unknown = [n for n in names if n not in HOLDABLE[domain]]
+    if unknown:
+        raise ValueError(f"--held-fakes names {', '.join(unknown)}, not a motion factor of {domain}; "
+                         f"choose from {', '.join(HOLDABLE[domain])}")
+    return {n: RESTING[n] for n in names}
+
+
+def open_held_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float]):
+    """The training clips again, with the ``hold`` factors at rest: index i is clip i minus that motion."""
+    from ..data.toyworld import ToyVideoDataset
+
+    return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
+                           hold=hold)
+
+
 # --------------------------------------------------------------------------------------
 # Distributed helpers
 
@@ -198,6 +225,10 @@ class VideoGANTrainer:
         self._build_models()
         self._build_optimizers()
         self.dataset = open_video_dataset(cfg, self.d_cfg.size)
+        hold = held_factors(cfg)
+        self.held_dataset = open_held_dataset(cfg, self.d_cfg.size, hold) if hold else None
+        self.last_indices = []
+        self.log_fields = LOG_FIELDS + (["d_held"] if hold else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
         self.step, self.epoch, self.position, self.order = 0, 0, 0, None
@@ -254,7 +285,12 @@ class VideoGANTrainer:
                 raise ValueError(f"the dataset has {len(self.dataset)} clips, fewer than the batch ({self.cfg.batch})")
         idx = self.order[self.position: self.position + self.local_batch]
         self.position += self.local_batch
+        self.last_indices = idx
         return torch.stack([self.dataset[i]["video"] for i in idx])
+
+    def held_batch(self) -> torch.Tensor:
+        """The last real batch's clips with the ``--held-fakes`` factors at rest."""
+        return torch.stack([self.held_dataset[i]["video"] for i in self.last_indices])
 
     # --- generation -----------------------------------------------------------------------
     def autocast(self):
@@ -332,15 +368,25 @@ class VideoGANTrainer:
         with torch.no_grad():  # the official code detaches the fakes; no_grad saves the graph
             video = self.generate()["video"]
         real_in, fake_in = self.video_input(real), self.video_input(video)
-        d3 = ralsgan_d_loss(self.d3(self.flip(real_in)), self.d3(self.flip(fake_in)))
+        d_real = self.d3(self.flip(real_in))
+        d3 = ralsgan_d_loss(d_real, self.d3(self.flip(fake_in)))
         alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch]
         gp = gradient_penalty(self.d_3d, real_in, fake_in, weight=cfg.w_gp, alpha=alpha)
+        held = 0.0
+        if self.held_dataset is not None:
+            # Not in the paper: a second game for the 3D D, real clips against the same clips
+            # with one motion held at rest. Nothing in the faithful losses rewards a clip for
+            # containing a motion the generator has not found yet; this teaches the D that a
+            # clip without it is fake (notebook 05, section 8).
+            held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(self.held_batch()))))
         self.opt_d3d.zero_grad(set_to_none=True)
-        (d3 + gp).backward()
+        (d3 + gp + cfg.w_held * held).backward()
         average_gradients(self.d_3d)
         self.opt_d3d.step()
         k = int(torch.randint(1, cfg.frames, ()))
         logs = {"d_3d": d3.item(), "gp": gp.item()}
+        if self.held_dataset is not None:
+            logs["d_held"] = held.item()
         if cfg.cross_domain:
             d2, cntr = self._contrastive_d_loss(video[:, 0], video[:, k])
             loss = d2 + (cfg.w_contrastive * cntr if cfg.contrastive else 0.0)
@@ -431,7 +477,7 @@ class VideoGANTrainer:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
                 history.append(row)
                 if self.rank == 0:
-                    append_csv(self.out / "log.csv", row, LOG_FIELDS)
+                    append_csv(self.out / "log.csv", row, self.log_fields)
                     if writer:
                         for k, v in logs.items():
                             writer.add_scalar(k, v, self.step)
