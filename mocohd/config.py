@@ -124,7 +124,8 @@ class VideoGANConfig:
     # not in the paper: toy motion factors (comma-separated, e.g. "eye_open") held at rest in
     # extra "fake" clips for the 3D D, the real batch's own clips minus that motion
     held_fakes: str = ""
-    w_held: float = 1.0  # weight of the 3D D's real-versus-held game (with held_fakes)
+    w_held: float = 1.0  # weight of the real-versus-held game (with held_fakes)
+    held_image: bool = False  # with held_fakes: the in-domain image D plays the game too, on frame pairs
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

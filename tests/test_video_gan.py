@@ -352,3 +352,20 @@ def test_held_fakes_refuse_data_without_that_factor(tiny_generator, tmp_path):
         VideoGANTrainer(small(tiny_generator, data="toy:sky", held_fakes="eye_open"), tmp_path / "sky")
     with pytest.raises(ValueError, match="blink, not a motion factor of faces; choose from eye_open"):
         VideoGANTrainer(small(tiny_generator, held_fakes="blink"), tmp_path / "typo")
+
+
+def test_held_image_lets_the_image_discriminator_play_the_held_game(tiny_generator, tmp_path):
+    """--held-image true: the same draws with the game weighted 0 and 1 now change both Ds."""
+    runs = {}
+    for w in (0.0, 1.0):
+        t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", held_image=True, w_held=w), tmp_path / str(w))
+        logs = t.d_update(t.next_real())
+        assert logs["d_2d_held"] > 0 and torch.isfinite(torch.tensor(logs["d_2d_held"]))
+        runs[w] = t
+    off, on = runs[0.0], runs[1.0]
+    assert not all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
+    with pytest.raises(ValueError, match="give --held-fakes too"):
+        VideoGANTrainer(small(tiny_generator, held_image=True), tmp_path / "alone")
+    with pytest.raises(ValueError, match="cross-domain one never sees real clips"):
+        VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", held_image=True, cross_domain=True),
+                        tmp_path / "cross")

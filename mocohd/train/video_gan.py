@@ -12,6 +12,12 @@ One iteration, as the official ``GD_step``:
 3. one discriminator update, fresh z again: the 3D D (RaLSGAN + gradient penalty), then the
    image D (RaLSGAN in-domain; hinge + 2 x contrastive cross-domain, then the momentum copy).
 
+Not in the paper: ``--held-fakes eye_open`` (toy data only) gives the 3D D a second RaLSGAN
+game, the real batch against the same clips with that motion held at rest, weighted by
+``--w-held`` (``--held-image true``: the in-domain image D plays it too, on the same frame
+pairs); it asks whether a discriminator taught what a blink is makes the motion generator
+blink (notebook 05, section 8).
+
 Data parallelism: under ``torchrun`` the global batch is split over ranks (gloo on CPU,
 nccl on GPU). Gradients are averaged with an all-reduce after every backward, as
 DistributedDataParallel does; the DDP wrapper itself cannot be used here because the 3D D's
@@ -228,7 +234,12 @@ class VideoGANTrainer:
         hold = held_factors(cfg)
         self.held_dataset = open_held_dataset(cfg, self.d_cfg.size, hold) if hold else None
         self.last_indices = []
-        self.log_fields = LOG_FIELDS + (["d_held"] if hold else [])
+        if cfg.held_image and not hold:
+            raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes too")
+        if cfg.held_image and cfg.cross_domain:
+            raise ValueError("--held-image needs the in-domain image D: the cross-domain one never sees real "
+                             "clips, so it has nothing to hold a motion in; leave --held-image out")
+        self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
         self.step, self.epoch, self.position, self.order = 0, 0, 0, None
@@ -372,13 +383,14 @@ class VideoGANTrainer:
         d3 = ralsgan_d_loss(d_real, self.d3(self.flip(fake_in)))
         alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch]
         gp = gradient_penalty(self.d_3d, real_in, fake_in, weight=cfg.w_gp, alpha=alpha)
-        held = 0.0
+        held, held_video = 0.0, None
         if self.held_dataset is not None:
             # Not in the paper: a second game for the 3D D, real clips against the same clips
             # with one motion held at rest. Nothing in the faithful losses rewards a clip for
             # containing a motion the generator has not found yet; this teaches the D that a
             # clip without it is fake (notebook 05, section 8).
-            held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(self.held_batch()))))
+            held_video = self.held_batch()
+            held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(held_video))))
         self.opt_d3d.zero_grad(set_to_none=True)
         (d3 + gp + cfg.w_held * held).backward()
         average_gradients(self.d_3d)
@@ -392,8 +404,13 @@ class VideoGANTrainer:
             loss = d2 + (cfg.w_contrastive * cntr if cfg.contrastive else 0.0)
             logs["contrastive"] = cntr.item()
         else:
-            d2 = ralsgan_d_loss(self.d2(image_pair_input(real, k)), self.d2(image_pair_input(video, k)))
+            d2_real = self.d2(image_pair_input(real, k))
+            d2 = ralsgan_d_loss(d2_real, self.d2(image_pair_input(video, k)))
             loss = d2
+            if cfg.held_image:  # the same game for the image D: real (frame 0, frame k) against held
+                d2_held = ralsgan_d_loss(d2_real, self.d2(image_pair_input(held_video, k)))
+                loss = loss + cfg.w_held * d2_held
+                logs["d_2d_held"] = d2_held.item()
         self.opt_dimg.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.d_img_online)
