@@ -3,7 +3,7 @@
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
-# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS override the training lengths
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS override the training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +24,7 @@ BALANCED_MOTION_STEPS=${BALANCED_MOTION_STEPS:-500}
 BIG_EYES_IMAGE_STEPS=${BIG_EYES_IMAGE_STEPS:-2500}
 BIG_EYES_MOTION_STEPS=${BIG_EYES_MOTION_STEPS:-500}
 BIG_EYES_LONG_STEPS=${BIG_EYES_LONG_STEPS:-1600}  # the big-eyes run trained on (eyes moved less)
+HELD_STEPS=${HELD_STEPS:-500}  # the big-eyes runs whose discriminators also play real against held-open eyes
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
@@ -177,3 +178,15 @@ ship_video faces_big_eyes "" "$BIG_EYES_MOTION_STEPS"
 video faces_big_eyes "$BIG_EYES_LONG_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
 ship_video faces_big_eyes "" "$BIG_EYES_LONG_STEPS" --name "faces_big_eyes_motion_$BIG_EYES_LONG_STEPS" \
     --out-dir data/checkpoints/ablation
+
+# 6. Not in the paper: the big-eyes run (step 5's settings and seed) with discriminators taught
+#    what a blink is. --held-fakes eye_open gives the 3D D a second game, real clips against the
+#    same clips with the eyes held open (weight 1, then 5); --held-image true lets the image D
+#    play it too. Do the eyes start to reopen? (Notebook 05, section 8.)
+held() {  # run-suffix name [extra trainer flags]
+  video faces_big_eyes "$HELD_STEPS" "$1" data/checkpoints/faces_big_eyes_64.pt --held-fakes eye_open "${@:3}"
+  ship_video faces_big_eyes "$1" "$HELD_STEPS" --name "faces_big_eyes_motion_$2_$HELD_STEPS" \
+      --out-dir data/checkpoints/ablation
+}
+held _held held
+held _held5 held5 --w-held 5
