@@ -190,3 +190,4 @@ held() {  # run-suffix name [extra trainer flags]
 }
 held _held held
 held _held5 held5 --w-held 5
+held _heldboth heldboth --held-image true
