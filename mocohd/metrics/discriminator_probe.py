@@ -38,6 +38,7 @@ from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import final_maps
 from .motion_stats import EVENT_RANGE, factor_range
 
+
 def mean_logit(outputs) -> torch.Tensor:
     """PatchGAN outputs (one or several scales) -> (B,): the mean logit, averaged over scales."""
     return torch.stack([m.flatten(1).mean(1) for m in final_maps(outputs)]).mean(0)

@@ -127,10 +127,15 @@ def open_video_dataset(cfg: VideoGANConfig, size: int):
 
 
 def held_factors(cfg: VideoGANConfig) -> dict[str, float]:
-    """``--held-fakes`` as {factor: resting value}; {} when it is off."""
+    """``--held-fakes`` as {factor: resting value}, {} when it is off; refuses settings it cannot serve."""
     from ..data.toyworld import HOLDABLE, RESTING
 
     names = [n.strip() for n in cfg.held_fakes.split(",") if n.strip()]
+    if cfg.held_image and not names:
+        raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes too")
+    if cfg.held_image and cfg.cross_domain:
+        raise ValueError("--held-image needs the in-domain image D: the cross-domain one never sees real "
+                         "clips, so it has nothing to hold a motion in; leave --held-image out")
     if not names:
         return {}
     domain = cfg.data[4:] if cfg.data.startswith("toy:") else None
@@ -234,11 +239,6 @@ class VideoGANTrainer:
         hold = held_factors(cfg)
         self.held_dataset = open_held_dataset(cfg, self.d_cfg.size, hold) if hold else None
         self.last_indices = []
-        if cfg.held_image and not hold:
-            raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes too")
-        if cfg.held_image and cfg.cross_domain:
-            raise ValueError("--held-image needs the in-domain image D: the cross-domain one never sees real "
-                             "clips, so it has nothing to hold a motion in; leave --held-image out")
         self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
