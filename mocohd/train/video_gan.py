@@ -108,12 +108,16 @@ def check_same_networks(saved: dict, now: dict, path) -> None:
                          "Resume with the run's own settings (its config.json), or train into a new --out folder")
 
 
-def open_video_dataset(cfg: VideoGANConfig, size: int):
-    """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout."""
+def open_video_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float] | None = None):
+    """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout.
+
+    ``hold`` (toy world only, see :func:`held_factors`): the same clips, index for index, with
+    those motion factors at rest."""
     if cfg.data.startswith("toy:"):
         from ..data.toyworld import ToyVideoDataset
 
-        return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777)
+        return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
+                               hold=hold)
     from ..data import folders
     from ..data.folders import check_root
 
@@ -148,14 +152,6 @@ def held_factors(cfg: VideoGANConfig) -> dict[str, float]:
         raise ValueError(f"--held-fakes names {', '.join(unknown)}, not a motion factor of {domain}; "
                          f"choose from {', '.join(HOLDABLE[domain])}")
     return {n: RESTING[n] for n in names}
-
-
-def open_held_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float]):
-    """The training clips again, with the ``hold`` factors at rest: index i is clip i minus that motion."""
-    from ..data.toyworld import ToyVideoDataset
-
-    return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
-                           hold=hold)
 
 
 # --------------------------------------------------------------------------------------
@@ -237,7 +233,7 @@ class VideoGANTrainer:
         self._build_optimizers()
         self.dataset = open_video_dataset(cfg, self.d_cfg.size)
         hold = held_factors(cfg)
-        self.held_dataset = open_held_dataset(cfg, self.d_cfg.size, hold) if hold else None
+        self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold) if hold else None
         self.last_indices = []
         self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
