@@ -77,6 +77,13 @@ def test_the_image_score_is_read_at_the_frame_farthest_from_rest(eye_pair, open_
     assert expected < 0 and "video" not in effects["eye_open"]
 
 
+def test_factors_the_clips_never_move_are_left_out():
+    """In faces_big_eyes_blinks only the eyes move: the probe reports the blink alone rather
+    than a mean over no clips."""
+    effects = factor_effects(corner, None, "faces_big_eyes_blinks", n=N, frames=FRAMES, size=SIZE, seed=SEED)
+    assert list(effects) == ["eye_open"] and effects["eye_open"]["clips"] > 0
+
+
 def test_domains_without_factors_to_hold_are_refused():
     with pytest.raises(ValueError, match="'sky' has no such factors"):
         factor_effects(corner, None, "sky", n=2, frames=2, size=32)

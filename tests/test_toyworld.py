@@ -102,7 +102,8 @@ def test_images_and_sizes():
 
 
 @pytest.mark.parametrize("args, message", [
-    (("dogs", 64, 16), "unknown toy-world domain 'dogs'; choose one of faces, animals, sky, actions, faces_big_eyes"),
+    (("dogs", 64, 16), "unknown toy-world domain 'dogs'; choose one of faces, animals, sky, actions, faces_big_eyes, "
+                        "faces_big_eyes_blinks"),
     (("faces", 48, 16), "power of two.*48"),
     (("faces", 16, 16), "from 32 to 256.*16"),
     (("faces", 512, 16), "from 32 to 256"),
@@ -148,6 +149,20 @@ def test_big_eyes_variant_is_faces_with_a_larger_longer_blink():
         return (drawn.video - make_clips(domain, 16, frames=32, size=64, seed=5, hold={"eye_open": 1.0}).video).abs().mean()
 
     assert blink_pixels(big, "faces_big_eyes") > 4 * blink_pixels(faces, "faces")
+
+
+def test_blinks_variant_is_big_eyes_with_only_the_blink():
+    big = make_clips("faces_big_eyes", 16, frames=32, size=64, seed=5)
+    blinks = make_clips("faces_big_eyes_blinks", 16, frames=32, size=64, seed=5)
+    eye = big.motion_names.index("eye_open")
+    assert torch.equal(blinks.identity, big.identity)  # the same people...
+    assert torch.equal(blinks.motion[..., eye], big.motion[..., eye])  # ...blinking at the same times
+    assert (blinks.motion[..., eye] < 0.1).any()
+    still = blinks.motion[..., [i for i in range(4) if i != eye]]
+    assert (still == 0).all()  # mouth shut, head straight: the resting values
+    # with the eyes held open too, nothing moves: every frame is the clip's first
+    frozen = make_clips("faces_big_eyes_blinks", 16, frames=32, size=64, seed=5, hold={"eye_open": 1.0}).video
+    assert torch.equal(frozen, frozen[:, :1].expand_as(frozen))
 
 
 def test_hold_bad_input():

@@ -10,6 +10,8 @@ faces      FaceForensics, VoxCeleb            face shape, skin, hair, eyes, back
                                               head turn (yaw) and nod (pitch)
 (variant)  faces_big_eyes: faces with         the same factors; eyes 1.6x larger that stay shut
            a blink visible at 64 px           3 frames longer per blink (``VARIANTS``)
+(variant)  faces_big_eyes_blinks: the         the same faces; the blink is the only motion
+           blink alone                        (mouth shut, head still)
 animals    AFHQ                               species, fur, eyes, background / the same
                                               four motions as ``faces``
 sky        Sky time-lapse                     sky colours, sun, clouds, hills / light level,
@@ -40,7 +42,7 @@ import torch
 DOMAINS = ("faces", "animals", "sky", "actions")
 # Variants: drawn like a base domain with one thing changed; the feature network reads them
 # with their base domain's head (checked on real clips in tests/test_toy_features.py).
-VARIANTS = {"faces_big_eyes": "faces"}
+VARIANTS = {"faces_big_eyes": "faces", "faces_big_eyes_blinks": "faces"}
 DRAWABLE = (*DOMAINS, *VARIANTS)  # every name make_clips takes
 ACTIONS = ("walk_left", "walk_right", "jump", "wave", "squat", "clap", "spin")
 SPECIES = ("cat", "dog", "fox", "bear", "rabbit")
@@ -283,6 +285,15 @@ def _draw_faces_big_eyes(g, n, frames, size, hold=None):
     return _draw_faces(g, n, frames, size, hold, eye_scale=1.6, blink_shut=3.0)
 
 
+def _draw_faces_big_eyes_blinks(g, n, frames, size, hold=None):
+    """The clips of ``faces_big_eyes`` with the blink as their only motion: mouth shut, head
+    still. A motion generator trained on them has one motion to find, so they ask whether the
+    video GAN can learn a blink at all when nothing else competes for the discriminators'
+    attention (notebook 05). Same faces and blinks as ``faces_big_eyes``, index for index."""
+    still = {name: RESTING[name] for name in ("mouth_open", "yaw", "pitch")}
+    return _draw_faces(g, n, frames, size, {**still, **(hold or {})}, eye_scale=1.6, blink_shut=3.0)
+
+
 def _rgb(name):
     return [f"{name}_r", f"{name}_g", f"{name}_b"]
 
@@ -478,12 +489,14 @@ def _draw_actions(g, n, frames, size):
 
 
 _DRAW = {"faces": _draw_faces, "animals": _draw_animals, "sky": _draw_sky, "actions": _draw_actions,
-         "faces_big_eyes": _draw_faces_big_eyes}
+         "faces_big_eyes": _draw_faces_big_eyes, "faces_big_eyes_blinks": _draw_faces_big_eyes_blinks}
 # domains whose motion is a few drawn factors
-HOLDABLE = {"faces": FACE_MOTION, "animals": FACE_MOTION, "faces_big_eyes": FACE_MOTION}
+HOLDABLE = {"faces": FACE_MOTION, "animals": FACE_MOTION, "faces_big_eyes": FACE_MOTION,
+            "faces_big_eyes_blinks": FACE_MOTION}
 # each factor's resting value, for ``hold``: eyes open, mouth shut, head straight
 RESTING = {"eye_open": 1.0, "mouth_open": 0.0, "yaw": 0.0, "pitch": 0.0}
-LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS, "faces_big_eyes": ()}
+LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS, "faces_big_eyes": (),
+          "faces_big_eyes_blinks": ()}
 
 
 def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,

@@ -93,6 +93,8 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
     for factor in HOLDABLE[domain]:
         held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
         moves = moving(drawn, factor)
+        if not moves.any():  # a factor these clips never move (faces_big_eyes_blinks: all but the blink)
+            continue
         # how much of the picture the motion changes: mean |drawn - held| over pixels and frames
         row = {"clips": int(moves.sum()), "pixels": (drawn.video - held.video)[moves].abs().mean().item()}
         if score_video is not None:
