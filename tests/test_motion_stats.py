@@ -318,3 +318,18 @@ def test_push_factor_names_a_wrong_factor_or_step_count(net):
         push_factor(vg, "faces", "motion:blink", net=net)
     with pytest.raises(ValueError, match="at least 1, got 0"):
         push_factor(vg, "faces", "motion:eye_open", k=0, net=net)
+
+
+def test_change_by_region_finds_real_blinks_inside_and_drift_outside():
+    from mocohd.metrics.motion_stats import blink_region, change_by_region
+
+    region = blink_region(n_clips=16, size=32)
+    assert 0 < region.float().mean() < 0.3  # a band around the eyes, not the frame
+    real = make_clips("faces_big_eyes_blinks", 16, frames=16, size=32, seed=9).video
+    change = change_by_region(real, region)
+    assert change["inside"] > 0.002 and change["outside"] < 1e-4  # only the eyes move
+    drift = real + torch.linspace(0, 0.3, 16).view(1, 16, 1, 1, 1)  # the whole picture brightens
+    drifting = change_by_region(drift, region)
+    assert drifting["outside"] == pytest.approx(0.02, rel=1e-3) and drifting["inside"] > change["inside"]
+    with pytest.raises(ValueError, match="bool \\(H, W\\) mask of the frames' size \\(32, 32\\).*blink_region"):
+        change_by_region(real, blink_region(n_clips=2, size=64))

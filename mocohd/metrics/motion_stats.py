@@ -161,6 +161,27 @@ def pixel_motion(video: torch.Tensor) -> float:
     return (video[:, 1:] - video[:, :-1]).abs().mean().item()
 
 
+def blink_region(domain: str = "faces_big_eyes", n_clips: int = 64, size: int = 64, seed: int = 1) -> torch.Tensor:
+    """(H, W) bool: every pixel that a real blink changes in ``n_clips`` clips of ``domain``
+    (the clips as drawn against the same clips with the eyes held open). Faces differ in size
+    and place, so this is the band around where toy eyes sit, not one face's eyes."""
+    drawn = make_clips(domain, n_clips, frames=16, size=size, seed=seed)
+    held = make_clips(domain, n_clips, frames=16, size=size, seed=seed, hold={"eye_open": 1.0})
+    return (drawn.video - held.video).abs().amax(dim=(0, 1, 2)) > 0.05
+
+
+def change_by_region(video: torch.Tensor, region: torch.Tensor) -> dict:
+    """Mean absolute change between consecutive frames inside ``region`` (H, W) bool and
+    outside it, video (B, T, C, H, W) in [-1, 1]. In ``faces_big_eyes_blinks`` a real clip
+    changes only inside :func:`blink_region`: whatever a generator changes outside it is
+    change that no real clip makes."""
+    if region.shape != video.shape[-2:] or region.dtype != torch.bool:
+        raise ValueError(f"region must be a bool (H, W) mask of the frames' size {tuple(video.shape[-2:])}, "
+                         f"got {region.dtype} {tuple(region.shape)}; make it with blink_region(size=...)")
+    step = (video[:, 1:] - video[:, :-1]).abs()
+    return {"inside": step[..., region].mean().item(), "outside": step[..., ~region].mean().item()}
+
+
 def frame_detail(video: torch.Tensor) -> torch.Tensor:
     """(T,) high-frequency energy of each frame: the mean absolute Laplacian over clips,
     channels and pixels, video (B, T, C, H, W). Falls when frames blur."""
