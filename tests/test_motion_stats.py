@@ -333,3 +333,24 @@ def test_change_by_region_finds_real_blinks_inside_and_drift_outside():
     assert drifting["outside"] == pytest.approx(0.02, rel=1e-3) and drifting["inside"] > change["inside"]
     with pytest.raises(ValueError, match="bool \\(H, W\\) mask of the frames' size \\(32, 32\\).*blink_region"):
         change_by_region(real, blink_region(n_clips=2, size=64))
+
+
+def test_push_factor_can_be_asked_to_keep_the_rest_of_the_picture_still(net):
+    from mocohd.metrics.motion_stats import change_by_region, push_factor
+
+    vg = tiny_video_generator()
+    size = vg.image_generator.size
+    region = torch.zeros(size, size, dtype=torch.bool)
+    region[size // 4: size // 2] = True  # a band, as blink_region's
+    kw = dict(k=2, n_images=3, iterations=8, net=net, region=region)
+    with one_thread():
+        free = push_factor(vg, "faces", "motion:eye_open", outside_weight=0.0, **kw)
+        still = push_factor(vg, "faces", "motion:eye_open", outside_weight=1000.0, **kw)
+
+    def outside(pushed):
+        return change_by_region(torch.stack([pushed["start"], pushed["pushed"]], 1), region)["outside"]
+
+    assert torch.equal(free["start"], still["start"])
+    assert outside(still) < 0.5 * outside(free)  # paying for change outside the band buys stillness there
+    with pytest.raises(ValueError, match="region must be an \\(H, W\\) mask of G_I's frame size"):
+        push_factor(vg, "faces", "motion:eye_open", region=torch.zeros(4, 4, dtype=torch.bool), net=net)

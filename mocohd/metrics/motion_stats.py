@@ -281,33 +281,44 @@ def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail
 
 
 def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.Tensor, noise: list,
-                     factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int) -> tuple:
+                     factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int,
+                     region: torch.Tensor | None = None, outside_weight: float = 0.0) -> tuple:
     """Search ``w0 + k * lambda * tanh(u) @ basis`` (the k-step residual set) for the point that
     moves each row's factor furthest the asked way (``sign`` +1 up, -1 down): Adam on ``u``
-    through G_I and the feature network. Returns (w, start reading, end reading), one row each."""
+    through G_I and the feature network. With a ``region`` (H, W bool), every row also pays
+    ``outside_weight`` x its mean |change| outside the region. Returns (w, start reading, end
+    reading), one row each."""
     gi, motion = video_generator.image_generator, video_generator.motion
     rows = torch.arange(len(w0))
     with torch.no_grad():
         basis = motion.pca_basis().float()  # (n_pca, w_dim)
+        start_frames = gi.synthesize(w0, noise=noise).clamp(-1, 1)
     read = ToyFeatureNet.predict.__wrapped__  # predict without its no_grad: we climb its gradient
     head = f"{feature_domain(domain)}_factors"
 
-    def reading(w):
-        return read(net, gi.synthesize(w, noise=noise).clamp(-1, 1))[head][rows, factor]
+    def reading(frames):
+        return read(net, frames)[head][rows, factor]
 
     def moved_to(u):
         return w0 + k * motion.w_residual * (torch.tanh(u) @ basis)
 
+    def cost(u):
+        frames = gi.synthesize(moved_to(u), noise=noise).clamp(-1, 1)
+        loss = -(sign * reading(frames)).sum()
+        if region is not None and outside_weight:
+            loss = loss + outside_weight * (frames - start_frames).abs()[..., ~region].mean(dim=(1, 2)).sum()
+        return loss
+
     with torch.no_grad():
-        start = reading(w0)
+        start = reading(start_frames)
     u = torch.zeros(len(w0), motion.n_pca, requires_grad=True)
     opt = torch.optim.Adam([u], lr=0.1)
     for _ in range(iterations):
-        (u.grad,) = torch.autograd.grad(-(sign * reading(moved_to(u))).sum(), [u])  # G_I and the net keep no grads
+        (u.grad,) = torch.autograd.grad(cost(u), [u])  # G_I and the net keep no grads
         opt.step()
     with torch.no_grad():
         w = moved_to(u)
-        return w, start, reading(w)
+        return w, start, reading(gi.synthesize(w, noise=noise).clamp(-1, 1))
 
 
 def _sampled_faces(image_generator, n_images: int, seed: int) -> tuple:
@@ -350,13 +361,20 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
 
 
 def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: bool = True, n_images: int = 8,
-                iterations: int = 40, seed: int = 0, net: ToyFeatureNet | None = None) -> dict:
+                iterations: int = 40, seed: int = 0, net: ToyFeatureNet | None = None,
+                region: torch.Tensor | None = None, outside_weight: float = 0.0) -> dict:
     """The frames behind :func:`step_reach`'s number for one factor and one direction: from
     ``n_images`` sampled faces, the point of the k-step residual set that moves ``factor``
     furthest down (``lowest``) or up. Returns {"start", "pushed"}: images (n, 3, H, W), and
     {"start_value", "pushed_value"}: the factor as the feature network reads it (n,).
     The reading can move without the thing itself moving (a paler face can read as half-shut
-    eyes), so look at "pushed" before believing "pushed_value"."""
+    eyes), so look at "pushed" before believing "pushed_value".
+
+    ``region`` (H, W bool, e.g. :func:`blink_region`) with ``outside_weight`` > 0 asks for the
+    move that also keeps the rest of the picture still: the search pays ``outside_weight`` x
+    the mean |change| outside the region. A real blink changes nothing outside its region, so
+    this asks whether G_I can blink without changing the rest of the face.
+    :func:`change_by_region` of ``start`` and ``pushed`` (as a two-frame video) reads the result."""
     net = net or load_toy_feature_net()
     names = list(net.config["factors"][feature_domain(domain)])
     if factor not in names:
@@ -364,10 +382,14 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
     if k < 1:
         raise ValueError(f"k is a number of residual steps and must be at least 1, got {k}")
     gi = video_generator.image_generator
+    if region is not None and region.shape != (gi.size, gi.size):
+        raise ValueError(f"region must be an (H, W) mask of G_I's frame size ({gi.size}, {gi.size}), got "
+                         f"{tuple(region.shape)}; make it with blink_region(size={gi.size})")
     w0, noise = _sampled_faces(gi, n_images, seed)
     w, start, end = _residual_search(video_generator, domain, net, w0, noise,
                                      torch.full((n_images,), names.index(factor)),
-                                     torch.full((n_images,), -1.0 if lowest else 1.0), k, iterations)
+                                     torch.full((n_images,), -1.0 if lowest else 1.0), k, iterations,
+                                     region, outside_weight)
     with torch.no_grad():
         return {"start": gi.synthesize(w0, noise=noise).clamp(-1, 1), "pushed": gi.synthesize(w, noise=noise).clamp(-1, 1),
                 "start_value": start, "pushed_value": end}
