@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 23 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 24 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
-# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS override the training lengths
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS override the
+# training lengths
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +26,7 @@ BIG_EYES_IMAGE_STEPS=${BIG_EYES_IMAGE_STEPS:-2500}
 BIG_EYES_MOTION_STEPS=${BIG_EYES_MOTION_STEPS:-500}
 BIG_EYES_LONG_STEPS=${BIG_EYES_LONG_STEPS:-1600}  # the big-eyes run trained on (eyes moved less)
 HELD_STEPS=${HELD_STEPS:-500}  # the big-eyes runs whose discriminators also play real against held-open eyes
+BLINKS_STEPS=${BLINKS_STEPS:-"500 1500"}  # the stages kept of the run on toy:faces_big_eyes_blinks
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
@@ -191,3 +193,13 @@ held() {  # run-suffix name [extra trainer flags]
 held _held held
 held _held5 held5 --w-held 5
 held _heldboth heldboth --held-image true
+
+# 7. The blink alone: step 5's settings and seed on toy:faces_big_eyes_blinks, the same clips
+#    with the blink as their only motion (mouth shut, head still), over the same image
+#    generator, kept at each of BLINKS_STEPS. With nothing else to learn, does the paper's loop
+#    find the blink? (Notebook 05, section 8.)
+for steps in $BLINKS_STEPS; do
+  video faces_big_eyes_blinks "$steps" "" data/checkpoints/faces_big_eyes_64.pt
+  ship_video faces_big_eyes_blinks "" "$steps" --name "faces_big_eyes_blinks_motion_$steps" \
+      --out-dir data/checkpoints/ablation
+done
