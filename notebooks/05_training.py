@@ -716,12 +716,17 @@ if balanced_motions:
     print(format_table(compare(runs, domain, n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))
 
 
-def show_most_changing_eyes(video_generator, read_domain: str, title: str, crop=(12, 44, 12, 52)):
-    """Draw n_videos clips (z from seed, motion noise from seed + 3), show the three whose eye
-    reading changes most with the reading over each frame, and return the clips."""
+def draw_clips(video_generator):
+    """n_videos clips of 16 frames, z from seed and motion noise from seed + 3, in [-1, 1]."""
     z = torch.randn(n_videos, video_generator.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        clips = video_generator(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
+        return video_generator(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
+
+
+def show_most_changing_eyes(video_generator, read_domain: str, title: str, crop=(12, 44, 12, 52)):
+    """Draw n_videos clips (draw_clips), show the three whose eye reading changes most with the
+    reading over each frame, and return the clips."""
+    clips = draw_clips(video_generator)
     clip_factors, clip_names = video_factors(clips, read_domain)
     eye_readings = clip_factors[:, :, clip_names.index("motion:eye_open")]  # (clips, frames)
     most = (eye_readings.amax(1) - eye_readings.amin(1)).argsort(descending=True)[:3]
@@ -1079,11 +1084,7 @@ if domain == "faces" and big_motion is not None and blink_runs:
     region = blink_region()
 
     def generated_change(path):
-        vg = load_video_generator(path)
-        z = torch.randn(n_videos, vg.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
-        with torch.no_grad():
-            video = vg(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].float().clamp(-1, 1)
-        return change_by_region(video, region)
+        return change_by_region(draw_clips(load_video_generator(path)).float(), region)
 
     changes = {"real, blink alone": change_by_region(make_clips("faces_big_eyes_blinks", n_videos, seed=seed + 1).video, region),
                "real faces_big_eyes": change_by_region(make_clips("faces_big_eyes", n_videos, seed=seed + 1).video, region),

@@ -165,8 +165,9 @@ def blink_region(domain: str = "faces_big_eyes", n_clips: int = 64, size: int = 
     """(H, W) bool: every pixel that a real blink changes in ``n_clips`` clips of ``domain``
     (the clips as drawn against the same clips with the eyes held open). Faces differ in size
     and place, so this is the band around where toy eyes sit, not one face's eyes."""
-    drawn = make_clips(domain, n_clips, frames=16, size=size, seed=seed)
-    held = make_clips(domain, n_clips, frames=16, size=size, seed=seed, hold={"eye_open": 1.0})
+    from .discriminator_probe import held_clips  # the probe imports this module
+
+    drawn, held = held_clips(domain, "eye_open", n_clips, 16, size, seed)
     return (drawn.video - held.video).abs().amax(dim=(0, 1, 2)) > 0.05
 
 
