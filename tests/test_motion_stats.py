@@ -354,3 +354,40 @@ def test_push_factor_can_be_asked_to_keep_the_rest_of_the_picture_still(net):
     assert outside(still) < 0.5 * outside(free)  # paying for change outside the band buys stillness there
     with pytest.raises(ValueError, match="region must be an \\(H, W\\) mask of G_I's frame size"):
         push_factor(vg, "faces", "motion:eye_open", region=torch.zeros(4, 4, dtype=torch.bool), net=net)
+
+
+class _TwoKnobGenerator(torch.nn.Module):
+    """An 8x8 'image generator' with a 2-d W: the top half (the region) shows w_0; outside it,
+    the left half shows w_0 and the right half w_1."""
+    size, style_dim = 8, 2
+
+    def get_latent(self, z):
+        return z
+
+    def make_noise(self, batch, generator=None):
+        return [torch.zeros(batch, 1, 8, 8)]
+
+    def synthesize(self, w, noise=None):
+        img = torch.empty(len(w), 3, 8, 8)
+        img[:, :, :, :4] = w[:, 0, None, None, None]
+        img[:, :, 4:, 4:] = w[:, 1, None, None, None]
+        img[:, :, :4, 4:] = w[:, 0, None, None, None]
+        return img
+
+
+def test_region_locality_finds_the_most_local_direction():
+    from types import SimpleNamespace
+
+    from mocohd.metrics.motion_stats import region_locality
+    from mocohd.motion import MotionGenerator
+
+    region = torch.zeros(8, 8, dtype=torch.bool)
+    region[:4] = True
+    vg = SimpleNamespace(image_generator=_TwoKnobGenerator(), motion=MotionGenerator(w_dim=2, h_dim=2, n_pca=2))
+    out = region_locality(vg, region, n_images=3, n_random=2000)
+    # along w_0: rms 1 inside, sqrt(1/2) outside; no direction does better
+    assert torch.allclose(out["best"], torch.full((3,), 2 ** 0.5), atol=1e-4)
+    # a random direction at angle t: sqrt(2)|cos t|, whose median over t is 1
+    assert torch.allclose(out["random"], torch.ones(3), atol=0.05)
+    with pytest.raises(ValueError, match="blink_region"):
+        region_locality(vg, torch.zeros(4, 4, dtype=torch.bool))

@@ -183,6 +183,44 @@ def change_by_region(video: torch.Tensor, region: torch.Tensor) -> dict:
     return {"inside": step[..., region].mean().item(), "outside": step[..., ~region].mean().item()}
 
 
+@torch.no_grad()
+def region_locality(video_generator, region: torch.Tensor, n_images: int = 8, seed: int = 0,
+                    eps: float = 0.02, n_random: int = 200) -> dict:
+    """How local can a small move of the motion generator be? At each of ``n_images`` sampled
+    faces, the frame's Jacobian J along the motion generator's PCA directions (central
+    differences, ``eps`` stdevs) gives, for every direction v, the rms change per pixel inside
+    ``region`` and outside it. Returns, one value per face (n,):
+
+    - ``"best"``: the largest inside / outside ratio any direction reaches (a generalised
+      eigenproblem of J_in'J_in against J_out'J_out);
+    - ``"random"``: the median ratio over ``n_random`` random directions.
+
+    A real blink changes nothing outside its band (an unbounded ratio). An image generator
+    whose every direction changes the whole picture has a best ratio near the random one,
+    and no motion generator over it can blink without the rest of the face changing too."""
+    from scipy.linalg import eigh
+
+    gi, basis = video_generator.image_generator, video_generator.motion.pca_basis().float()
+    if region.shape != (gi.size, gi.size) or region.dtype != torch.bool:
+        raise ValueError(f"region must be a bool (H, W) mask of G_I's frame size ({gi.size}, {gi.size}), got "
+                         f"{region.dtype} {tuple(region.shape)}; make it with blink_region(size={gi.size})")
+    n_dirs = basis.shape[0]
+    w0, noise = _sampled_faces(gi, n_images, seed)
+    directions = torch.randn(n_random, n_dirs, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    best, random = [], []
+    for i in range(n_images):
+        maps = [m[i:i + 1].expand(n_dirs, -1, -1, -1) for m in noise]
+        up, down = (gi.synthesize(w0[i:i + 1] + s * eps * basis, noise=maps) for s in (1, -1))
+        jac = ((up - down) / (2 * eps)).double().permute(1, 2, 3, 0)  # (C, H, W, n_dirs)
+        j_in, j_out = jac[:, region].reshape(-1, n_dirs), jac[:, ~region].reshape(-1, n_dirs)
+        gram_in, gram_out = j_in.T @ j_in / len(j_in), j_out.T @ j_out / len(j_out)  # mean square per pixel
+        ridge = 1e-9 * gram_out.trace() / n_dirs * torch.eye(n_dirs, dtype=torch.float64)  # keeps gram_out invertible
+        best.append(eigh(gram_in.numpy(), (gram_out + ridge).numpy(), eigvals_only=True)[-1] ** 0.5)
+        quad = lambda g: torch.einsum("ki,ij,kj->k", directions, g, directions)  # noqa: E731
+        random.append((quad(gram_in) / quad(gram_out)).sqrt().median().item())
+    return {"best": torch.tensor(best, dtype=torch.float32), "random": torch.tensor(random)}
+
+
 def frame_detail(video: torch.Tensor) -> torch.Tensor:
     """(T,) high-frequency energy of each frame: the mean absolute Laplacian over clips,
     channels and pixels, video (B, T, C, H, W). Falls when frames blur."""
