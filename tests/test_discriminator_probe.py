@@ -100,3 +100,22 @@ def test_fresh_discriminator_check_reports_rows_and_is_seeded():
     assert rows != fresh_discriminator_check("yaw", **kw, seed=1)
     larger = fresh_discriminator_check("yaw", **{**kw, "steps": 1}, size=64)  # clips and D at 64 px
     assert [r["step"] for r in larger] == [1]
+
+
+def test_gap_parts_split_the_gap_into_motion_and_pictures():
+    from mocohd.metrics.discriminator_probe import frozen, gap_parts
+
+    def clips(brightness, step):  # (4, 6, 3, 8, 8): frame t is brightness + t * step
+        t = torch.arange(6.0)[None, :, None, None, None]
+        return (brightness + step * t).expand(4, 6, 3, 8, 8)
+
+    def score(v):  # likes bright first frames, dislikes change between frames
+        return v[:, 0].mean(dim=(1, 2, 3)) - 10 * (v[:, 1:] - v[:, :-1]).abs().mean(dim=(1, 2, 3, 4))
+
+    real, fake = clips(0.5, 0.01), clips(0.2, 0.03)
+    parts = gap_parts(score, real, fake)
+    assert parts["real_motion"] == pytest.approx(-0.1, abs=1e-5)
+    assert parts["pictures"] == pytest.approx(0.3, abs=1e-5)
+    assert parts["fake_motion"] == pytest.approx(0.3, abs=1e-5)
+    assert sum(parts.values()) == pytest.approx(score(real).mean().item() - score(fake).mean().item(), abs=1e-5)
+    assert torch.equal(frozen(fake)[:, 3], fake[:, 0])

@@ -13,6 +13,9 @@ other pixel the same; so for each factor this probe measures
 * next to the **real - fake gap**: mean D(real clips) - mean D(generated clips), the
   difference the discriminator does act on. An effect far below the gap means the
   discriminator hardly looks at that motion.
+* **the gap in three parts** (:func:`gap_parts`): what the motion of real clips is worth,
+  what the motion of generated clips costs, and what is left with every clip frozen at its
+  first frame (the pictures alone).
 
 Scores are the mean logit over every patch and every scale (higher = "more real" under
 RaLSGAN). The 3D D sees the whole clip; the image D sees (frame 0, frame k) and is scored at
@@ -119,6 +122,26 @@ def generated_clips(video_generator, n: int, frames: int, size: int, seed: int) 
     return pool_to_size(video.float().clamp(-1, 1), size)
 
 
+def frozen(video: torch.Tensor) -> torch.Tensor:
+    """(B, T, C, H, W) -> the same clips with every frame equal to the first: all motion gone."""
+    return video[:, :1].expand_as(video).clone()
+
+
+def gap_parts(score, real: torch.Tensor, fake: torch.Tensor) -> dict:
+    """Split mean score(real) - mean score(fake) into three parts that add up to it:
+
+    - ``real_motion``: score(real) - score(real frozen), what real clips' motion earns;
+    - ``pictures``: score(real frozen) - score(fake frozen), the gap with no motion at all;
+    - ``fake_motion``: score(fake frozen) - score(fake), what the generated motion costs.
+
+    A large ``pictures`` part with small motion parts says the discriminator tells fakes by
+    how their frames look, which the motion generator cannot change (G_I draws them).
+    ``score`` maps clips (B, T, C, H, W) to (B,) or (B, k) scores."""
+    mean = lambda v: score(v).float().mean().item()  # noqa: E731
+    real_s, real_still, fake_still, fake_s = mean(real), mean(frozen(real)), mean(frozen(fake)), mean(fake)
+    return {"real_motion": real_s - real_still, "pictures": real_still - fake_still, "fake_motion": fake_still - fake_s}
+
+
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones."""
@@ -138,8 +161,9 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731
     gap = {"video": (score_video(real).mean() - score_video(fake).mean()).item(),
            "image": (score_pairs(real).mean() - score_pairs(fake).mean()).item()}
+    parts = {"video": gap_parts(score_video, real, fake), "image": gap_parts(score_pairs, real, fake)}
     return {"checkpoint": str(checkpoint), "step": nets["step"], "clips": n, "seed": seed,
-            "real_minus_fake": gap, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed)}
+            "real_minus_fake": gap, "gap_parts": parts, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed)}
 
 
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
@@ -190,11 +214,15 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
 def format_probe(result: dict) -> str:
     lines = [f"{result['checkpoint']} (step {result['step']}, {result['clips']} real clips, seed {result['seed']})"]
     for d, name in (("video", "3D D"), ("image", "image D")):
-        lines.append(f"  {name}: real - fake {result['real_minus_fake'][d]:+.4f}; "
-                     "clip as drawn - clip with the factor at rest:")
+        lines.append(f"  {name}: real - fake {result['real_minus_fake'][d]:+.4f}")
+        if "gap_parts" in result:
+            part = result["gap_parts"][d]
+            lines.append(f"    = real motion {part['real_motion']:+.4f} + pictures (all frozen) "
+                         f"{part['pictures']:+.4f} + generated motion {part['fake_motion']:+.4f}")
+        lines.append("    clip as drawn - clip with the factor at rest:")
         for factor, row in result["factors"].items():
             effect, error = row[d]
-            lines.append(f"    {factor:<11} {effect:+.4f} ± {error:.4f}  ({row['clips']} clips where it moves; "
+            lines.append(f"      {factor:<11} {effect:+.4f} ± {error:.4f}  ({row['clips']} clips where it moves; "
                          f"mean pixel change {row['pixels']:.4f})")
     return "\n".join(lines)
 
