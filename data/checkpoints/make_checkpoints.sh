@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 24 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 25 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
@@ -203,3 +203,17 @@ for steps in $BLINKS_STEPS; do
   ship_video faces_big_eyes_blinks "" "$steps" --name "faces_big_eyes_blinks_motion_$steps" \
       --out-dir data/checkpoints/ablation
 done
+
+# 8. A smoother image generator: step 5's image run with StyleGAN2's path-length regulariser
+#    on (--path-regularize 2, rosinality's and the official weight; the other shipped G_Is
+#    leave it off for speed), and step 7's blink-alone run over it for BIG_EYES_MOTION_STEPS.
+#    Does a G_I whose images are closer to real let the paper's loop find the blink?
+#    (It did not: notebook 05, section 8.)
+$PY -m mocohd.train image --preset full --data toy:faces_big_eyes --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
+    --ema-kimg 1 --bf16 true --path-regularize 2 --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes_pl2" --resume
+stage "$RUNS/image_faces_big_eyes_pl2" "$BIG_EYES_IMAGE_STEPS"
+$PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_pl2_at$BIG_EYES_IMAGE_STEPS" \
+    --name faces_big_eyes_64_pl2 --out-dir data/checkpoints/ablation
+video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _pl2 data/checkpoints/ablation/faces_big_eyes_64_pl2.pt
+ship_video faces_big_eyes_blinks _pl2 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_pl2_motion_$BIG_EYES_MOTION_STEPS" \
+    --out-dir data/checkpoints/ablation
