@@ -797,8 +797,9 @@ if domain in HOLDABLE:
 # python -m mocohd.train video ... --g-steps 0 --steps 1400 --out RUN_donly --resume`) widen
 # the gap to 0.48 and leave the blink where it was: the 3D D is not merely short of updates. So the discriminators tell real from generated clips by something else (most
 # likely the generated frames' texture and their slow loss of detail, section 8's late
-# sharpness), and a blink, which changes a fraction of a percent of the pixels, is not worth
-# their attention: the motion generator is not asked to blink.
+# sharpness; "What gives a fake away" below measures it), and a blink, which changes a
+# fraction of a percent of the pixels, is not worth their attention: the motion generator is
+# not asked to blink.
 #
 # The probe also prints how much each motion changes the picture (mean |pixel change| over the
 # clips in which it moves, pixel values from -1 to 1): a blink 0.0005, a word 0.0025, a nod
@@ -1114,6 +1115,109 @@ if domain == "faces" and big_motion is not None and blink_runs:
                 suptitle="two steps to shut eyes, still outside the band")
 
 # %% [markdown]
+# ### What gives a fake away: its pictures or its motion?
+#
+# A discriminator's real - fake gap can come from two places: how the frames look, which only
+# $G_I$ decides, and how they move, which is the motion generator's work. The probe splits it
+# (`gap_parts`): freeze every clip at its first frame, and
+#
+# $$\underbrace{D(\text{real}) - D(\text{fake})}_{\text{gap}} = \underbrace{D(\text{real}) - D(\text{real frozen})}_{\text{real motion}} + \underbrace{D(\text{real frozen}) - D(\text{fake frozen})}_{\text{pictures}} + \underbrace{D(\text{fake frozen}) - D(\text{fake})}_{\text{generated motion}}.$$
+#
+# The three parts add up to the gap exactly. `python -m mocohd.metrics.discriminator_probe
+# RUN/checkpoint.pt` prints them under each gap (96 held-out clips; the shipped motion files
+# keep no discriminators, so these come from the run folders):
+#
+# | run (its own real clips) | 3D D: gap = real motion + pictures + generated motion | image D: gap = real motion + pictures + generated motion |
+# |---|---|---|
+# | faces over `faces_64_balanced_6000`, 800 it. (`toy:faces`) | 0.406 = 0.011 + 0.384 + 0.011 | 0.440 = 0.001 + 0.443 - 0.004 |
+# | `faces_big_eyes_motion` trained on to 1,600 it. | 0.459 = 0.030 + 0.442 - 0.013 | 0.517 = 0.011 + 0.517 - 0.011 |
+# | blink alone, 500 it. | 0.437 = 0.004 + 0.456 - 0.022 | 0.481 = 0.003 + 0.502 - 0.024 |
+# | blink alone, 1,500 it. | 0.459 = 0.006 + 0.484 - 0.031 | 0.489 = 0.007 + 0.486 - 0.004 |
+#
+# In every run the pictures are the whole gap: with all motion frozen out, real clips still
+# score 0.38 to 0.52 above generated ones, and motion, real or generated, moves the score by
+# 0.03 at most. The discriminators tell fakes by how $G_I$'s frames look, which no motion
+# generator can change; what they feel of motion is a few percent of their signal, too little
+# to teach a blink. (The "generated motion" part is mostly slightly negative: frozen, the
+# fakes would look faker.) Our reading of these numbers is the paper's title seen from the
+# other side: the motion generator learns motion only once the image generator is good enough
+# that its pictures stop giving the fakes away.
+#
+# The probe earlier in this section printed the same three parts for the run trained in
+# section 5; the cell draws them (in smoke mode its discriminators have had 3 updates, so the
+# bars mean nothing yet; in full mode they have had 200).
+
+# %%
+if domain in HOLDABLE and run_checkpoint.exists():
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    names = {"real_motion": "real motion", "pictures": "pictures (all frozen)", "fake_motion": "generated motion"}
+    for j, (key, name) in enumerate((("video", "3D D"), ("image", "image D"))):
+        parts = probed["gap_parts"][key]
+        ax.bar([i + 0.4 * j for i in range(3)], [parts[k] for k in names], width=0.4, label=name)
+    ax.set_xticks([i + 0.2 for i in range(3)], list(names.values()), fontsize=8)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_ylabel("part of real - fake")
+    ax.legend(fontsize=8)
+    ax.set_title(f"this notebook's run (step {probed['step']}): where the real - fake gap comes from", fontsize=9)
+    plt.show()
+
+# %% [markdown]
+# ### A smoother image generator?
+#
+# One thing the shipped image generators leave out is StyleGAN2's path-length regulariser
+# (`path_regularize`, weight 2 in the official code; off here because it costs a second
+# backward pass every 4 steps, notebook 01). It asks a fixed-size step in $W$ to change the
+# image by a fixed amount, whatever the direction, which StyleGAN2's authors found to make
+# $W$ smoother and images better. Would a motion generator over such a $G_I$ find steps that
+# change only the eyes? `ablation/faces_big_eyes_64_pl2.pt` is `faces_big_eyes_64`'s run with
+# the regulariser on (`--path-regularize 2`; 2,114 s against 1,423 s), and
+# `ablation/faces_big_eyes_blinks_pl2_motion_500.pt` the blink-alone run over it.
+#
+# First $G_I$ alone. `region_locality` takes the frame's Jacobian along the motion generator's
+# 96 PCA directions at 8 sampled faces, and asks how much more change per pixel a small step
+# can make inside the eye band than outside it: the best direction (a generalised
+# eigenproblem) and a random one. A real blink's ratio is unbounded (it changes nothing else).
+#
+# | image generator | FD_toy | best direction: rms inside / outside | random direction | two steps to shut eyes: eye reading, W = 0 / W = 10 |
+# |---|---|---|---|---|
+# | `faces_big_eyes_64` | 14.2 | 8.1 ± 1.2 | 0.91 | 0.53 → -0.11 / 0.53 → 0.05 |
+# | `faces_big_eyes_64_pl2` (path-length regularised) | 9.9 | 8.6 ± 1.7 | 1.07 | 1.12 → 0.55 / 1.12 → 0.74 |
+#
+# The regularised $G_I$ draws images closer to real ones (FD_toy 9.9 against 14.2), but its
+# $W$ is no more local: its best direction is as good as the old one's, and two residual
+# steps shut its eyes less far (an even path length spreads a step's change over the whole
+# picture). And the blink-alone run over it, 500 iterations, measured as above:
+#
+# | | eyes: spread / clips > 0.3 / largest step / there and back | pixel motion | change inside / outside the eye band | 3D D: gap = real motion + pictures + generated motion |
+# |---|---|---|---|---|
+# | blink alone, 500 it. | 0.056 / 0.14 / 0.035 / 0.00 | 0.0069 | 0.0071 / 0.0064 | 0.437 = 0.004 + 0.456 - 0.022 |
+# | the same over `faces_big_eyes_64_pl2` | 0.033 / 0.02 / 0.016 / 0.00 | 0.0054 | 0.0061 / 0.0050 | 0.432 = -0.002 + 0.422 + 0.012 |
+#
+# Its frames change a little less, but still as much outside the eyes as inside, its eyes
+# move less, and its discriminators still tell fakes by their pictures (0.42 of a 0.43 gap).
+# A better FD_toy is not yet good enough: the discriminators, trained on the video frames from
+# scratch, find whatever is left between $G_I$'s pictures and real ones, and that remains
+# the whole of their signal. The cell measures both image generators; the best direction sits
+# far above a random one, and the trained motion generators' paths (change inside / outside
+# near 1) sit at the random one.
+
+# %%
+from mocohd.metrics.motion_stats import region_locality
+
+pl_image = p["ablation_dir"] / "faces_big_eyes_64_pl2.pt"
+pl_motion = p["ablation_dir"] / "faces_big_eyes_blinks_pl2_motion_500.pt"
+if domain == "faces" and big_motion is not None and pl_image.exists() and pl_motion.exists():
+    region = blink_region()
+    for label, path in (("faces_big_eyes_64", big_motion), ("faces_big_eyes_64_pl2", pl_motion)):
+        local = region_locality(load_video_generator(path), region, n_images=by_mode(mode, 2, 8), seed=seed)
+        print(f"{label:<22} best direction {local['best'].mean():.2f} ± {local['best'].std():.2f}, "
+              f"random direction {local['random'].mean():.2f}  (rms change inside / outside the eye band)")
+    pl_runs = {"blink alone, 500 it.": p["ablation_dir"] / "faces_big_eyes_blinks_motion_500.pt",
+               "over faces_big_eyes_64_pl2, 500 it.": pl_motion}
+    print(format_table(compare({k: v for k, v in pl_runs.items() if v.exists()}, "faces_big_eyes_blinks",
+                               n_videos=n_videos, seed=seed, repeats=by_mode(mode, 1, 3))))
+
+# %% [markdown]
 # ## 9. Does the mutual-information loss matter? The ablation
 #
 # The paper adds $\mathcal{L}_{\text{MI}}$ so that the LSTM cannot ignore its noise: without it,
@@ -1280,6 +1384,11 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   a real blink changes nothing else; so change itself reads as fake, and a real blink is
 #   marked down. $G_I$ can shut the eyes with a third of the change elsewhere; the generators'
 #   paths have not learned to.
+# - Why: the discriminators tell fakes by their pictures. Freeze every clip at its first frame
+#   and real still beats fake by the whole gap (0.38 to 0.52); motion, real or generated,
+#   moves a score by 0.03 at most. A path-length regularised $G_I$ with images closer to real
+#   (FD_toy 9.9 against 14.2) changes neither that nor the blink. Our reading: the motion
+#   generator learns motion once $G_I$'s pictures stop giving the fakes away, the paper's title.
 # - The MI loss: no difference after 230 iterations, paths about 10 % more diverse in $W$
 #   after 800 (one run per arm). bf16 rendering trains about 2× faster to the same place.
 #
@@ -1310,3 +1419,8 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #    every 250 iterations: does the change outside the eye band ever fall towards the real
 #    clips' 0.00001? Then add `--held-fakes eye_open --held-image true` to the same run. Does
 #    a discriminator that must reward the blink make the generator hold the rest still?
+# 9. Follow the "pictures" part of the gap (`discriminator_probe`) while you train a better
+#    image generator: `faces_big_eyes_64_pl2`'s run (section 8's command) on to 5,000 or
+#    10,000 steps, or wider (`--channel-scale 0.5`). How low must FD_toy go before the
+#    pictures part falls below the motion parts, and does a blink-alone run over that $G_I$
+#    then blink?
