@@ -159,9 +159,8 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     fake = generated_clips(video_generator_from(ckpt, checkpoint), n, frames, size, seed)
     score_pairs = lambda v: pair_scores(d_img, v)  # noqa: E731
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731
-    gap = {"video": (score_video(real).mean() - score_video(fake).mean()).item(),
-           "image": (score_pairs(real).mean() - score_pairs(fake).mean()).item()}
     parts = {"video": gap_parts(score_video, real, fake), "image": gap_parts(score_pairs, real, fake)}
+    gap = {d: sum(part.values()) for d, part in parts.items()}  # the parts add up to mean D(real) - mean D(fake)
     return {"checkpoint": str(checkpoint), "step": nets["step"], "clips": n, "seed": seed,
             "real_minus_fake": gap, "gap_parts": parts, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed)}
 

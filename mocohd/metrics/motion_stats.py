@@ -183,6 +183,13 @@ def change_by_region(video: torch.Tensor, region: torch.Tensor) -> dict:
     return {"inside": step[..., region].mean().item(), "outside": step[..., ~region].mean().item()}
 
 
+def check_frame_region(region: torch.Tensor, size: int) -> None:
+    """A region for G_I's frames must be a (size, size) bool mask."""
+    if region.shape != (size, size) or region.dtype != torch.bool:
+        raise ValueError(f"region must be an (H, W) mask of G_I's frame size ({size}, {size}) holding bools, got "
+                         f"{region.dtype} {tuple(region.shape)}; make it with blink_region(size={size})")
+
+
 @torch.no_grad()
 def region_locality(video_generator, region: torch.Tensor, n_images: int = 8, seed: int = 0,
                     eps: float = 0.02, n_random: int = 200) -> dict:
@@ -201,12 +208,11 @@ def region_locality(video_generator, region: torch.Tensor, n_images: int = 8, se
     from scipy.linalg import eigh
 
     gi, basis = video_generator.image_generator, video_generator.motion.pca_basis().float()
-    if region.shape != (gi.size, gi.size) or region.dtype != torch.bool:
-        raise ValueError(f"region must be a bool (H, W) mask of G_I's frame size ({gi.size}, {gi.size}), got "
-                         f"{region.dtype} {tuple(region.shape)}; make it with blink_region(size={gi.size})")
+    check_frame_region(region, gi.size)
     n_dirs = basis.shape[0]
     w0, noise = _sampled_faces(gi, n_images, seed)
     directions = torch.randn(n_random, n_dirs, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    quad = lambda g: torch.einsum("ki,ij,kj->k", directions, g, directions)  # noqa: E731  (v'Gv per direction)
     best, random = [], []
     for i in range(n_images):
         maps = [m[i:i + 1].expand(n_dirs, -1, -1, -1) for m in noise]
@@ -216,7 +222,6 @@ def region_locality(video_generator, region: torch.Tensor, n_images: int = 8, se
         gram_in, gram_out = j_in.T @ j_in / len(j_in), j_out.T @ j_out / len(j_out)  # mean square per pixel
         ridge = 1e-9 * gram_out.trace() / n_dirs * torch.eye(n_dirs, dtype=torch.float64)  # keeps gram_out invertible
         best.append(eigh(gram_in.numpy(), (gram_out + ridge).numpy(), eigvals_only=True)[-1] ** 0.5)
-        quad = lambda g: torch.einsum("ki,ij,kj->k", directions, g, directions)  # noqa: E731
         random.append((quad(gram_in) / quad(gram_out)).sqrt().median().item())
     return {"best": torch.tensor(best, dtype=torch.float32), "random": torch.tensor(random)}
 
@@ -421,9 +426,8 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
     if k < 1:
         raise ValueError(f"k is a number of residual steps and must be at least 1, got {k}")
     gi = video_generator.image_generator
-    if region is not None and region.shape != (gi.size, gi.size):
-        raise ValueError(f"region must be an (H, W) mask of G_I's frame size ({gi.size}, {gi.size}), got "
-                         f"{tuple(region.shape)}; make it with blink_region(size={gi.size})")
+    if region is not None:
+        check_frame_region(region, gi.size)
     w0, noise = _sampled_faces(gi, n_images, seed)
     w, start, end = _residual_search(video_generator, domain, net, w0, noise,
                                      torch.full((n_images,), names.index(factor)),
