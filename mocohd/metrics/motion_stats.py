@@ -330,8 +330,8 @@ def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch
     """Search ``w0 + k * lambda * tanh(u) @ basis`` (the k-step residual set) for the point that
     moves each row's factor furthest the asked way (``sign`` +1 up, -1 down): Adam on ``u``
     through G_I and the feature network. With a ``region`` (H, W bool), every row also pays
-    ``outside_weight`` x its mean |change| outside the region. Returns (w, start reading, end
-    reading), one row each."""
+    ``outside_weight`` x its mean |change| outside the region. Returns (start frames, end
+    frames, start reading, end reading), one row each."""
     gi, motion = video_generator.image_generator, video_generator.motion
     rows = torch.arange(len(w0))
     with torch.no_grad():
@@ -361,8 +361,8 @@ def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch
         (u.grad,) = torch.autograd.grad(cost(u), [u])  # G_I and the net keep no grads
         opt.step()
     with torch.no_grad():
-        w = moved_to(u)
-        return w, start, reading(gi.synthesize(w, noise=noise).clamp(-1, 1))
+        end_frames = gi.synthesize(moved_to(u), noise=noise).clamp(-1, 1)
+        return start_frames, end_frames, start, reading(end_frames)
 
 
 def _sampled_faces(image_generator, n_images: int, seed: int) -> tuple:
@@ -396,8 +396,8 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
     face = torch.arange(n_images).repeat(2 * len(moving))
     reach = {names[i]: {} for i in moving}
     for k in steps:
-        _, start, end = _residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
-                                         factor, sign, k, iterations)
+        _, _, start, end = _residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
+                                            factor, sign, k, iterations)
         best = (sign * (end - start)).reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
         for j, i in enumerate(moving):
             reach[names[i]][k] = best[j].mean().item()
@@ -429,13 +429,11 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
     if region is not None:
         check_frame_region(region, gi.size)
     w0, noise = _sampled_faces(gi, n_images, seed)
-    w, start, end = _residual_search(video_generator, domain, net, w0, noise,
-                                     torch.full((n_images,), names.index(factor)),
-                                     torch.full((n_images,), -1.0 if lowest else 1.0), k, iterations,
-                                     region, outside_weight)
-    with torch.no_grad():
-        return {"start": gi.synthesize(w0, noise=noise).clamp(-1, 1), "pushed": gi.synthesize(w, noise=noise).clamp(-1, 1),
-                "start_value": start, "pushed_value": end}
+    start_frames, pushed, start, end = _residual_search(video_generator, domain, net, w0, noise,
+                                                        torch.full((n_images,), names.index(factor)),
+                                                        torch.full((n_images,), -1.0 if lowest else 1.0), k,
+                                                        iterations, region, outside_weight)
+    return {"start": start_frames, "pushed": pushed, "start_value": start, "pushed_value": end}
 
 
 @torch.no_grad()
