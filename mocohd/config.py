@@ -108,6 +108,9 @@ class VideoGANConfig:
     motion: str = "full"  # motion preset: sizes of the LSTM (mocohd.motion.MOTION_PRESETS)
     discriminators: str = "full"  # discriminator preset (mocohd.discriminators.DiscriminatorConfig)
     ndf: int = 0  # width of the PatchGANs' first conv; 0: the preset's (official 64, full preset 32)
+    # --video_frame_size: the frame size both discriminators see; 0: the preset's (official 128
+    # beside a 256 px generator, full preset 64 beside a 64 px one)
+    video_frame_size: int = 0
     frames: int = 16  # --n_frames_G
     time_step: int = 2  # --time_step: stride between sampled real frames (folder data)
     batch: int = 4  # --batchSize: the global batch, split over DDP ranks

@@ -116,6 +116,25 @@ def test_bad_arguments(args, message):
         make_clips(args[0], 1, frames=args[2], size=args[1])
 
 
+def test_supersample_draws_larger_and_pools_as_the_trainer_pools_fakes(tmp_path):
+    from mocohd.train.video_gan import pool_to_size
+
+    large = make_clips("faces_big_eyes_blinks", 3, frames=4, size=64, seed=5)
+    pooled = make_clips("faces_big_eyes_blinks", 3, frames=4, size=32, seed=5, supersample=2)
+    assert pooled.video.shape == (3, 4, 3, 32, 32)
+    assert torch.allclose(pooled.video, pool_to_size(large.video, 32))
+    assert torch.equal(pooled.motion, large.motion) and torch.equal(pooled.identity, large.identity)
+    # drawn straight at 32 px, the edges come out otherwise: a cue a small discriminator could read
+    assert (make_clips("faces_big_eyes_blinks", 3, frames=4, size=32, seed=5).video - pooled.video).abs().max() > 0.1
+    cached = cached_clips("faces_big_eyes_blinks", 3, frames=4, size=32, seed=5, cache_dir=tmp_path, supersample=2)
+    assert (cached.video - pooled.video).abs().max() <= 1 / 127.5  # stored as uint8
+    assert any("-s32-x2-" in p.name for p in tmp_path.iterdir())
+    with pytest.raises(ValueError, match="supersample must be a power of two.*3"):
+        make_clips("faces", 1, frames=1, size=32, supersample=3)
+    with pytest.raises(ValueError, match="at 512px.*at most 256px"):
+        make_clips("faces", 1, frames=1, size=128, supersample=4)
+
+
 @pytest.mark.parametrize("domain", ["faces", "animals", "faces_big_eyes"])
 def test_hold_pins_one_factor_and_keeps_every_other_draw(domain):
     drawn = make_clips(domain, 8, frames=24, size=32, seed=3)

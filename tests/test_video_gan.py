@@ -20,17 +20,20 @@ from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def tiny_generator(tmp_path_factory):
-    """A 32 px image generator (briefly trained) with its W PCA, as the shipped files are laid out."""
-    folder = tmp_path_factory.mktemp("gen")
-    cfg = image_preset("smoke", size=32, n_images=64, style_dim=32, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
+def _tiny_image_generator(folder: Path, size: int) -> Path:
+    """A ``size`` px image generator (briefly trained) with its W PCA, as the shipped files are laid out."""
+    cfg = image_preset("smoke", size=size, n_images=64, style_dim=32, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
                        bf16=False, channels_last=False)
     t = ImageGANTrainer(cfg, folder / "run")
     t.fit(progress=False)
-    path = export_generator(folder / "run" / "checkpoint.pt", folder / "tiny_32.pt")
-    save_w_pca(fit_w_pca(t.g_ema, 2000, 1000), folder / "tiny_32.pca.pt")
+    path = export_generator(folder / "run" / "checkpoint.pt", folder / f"tiny_{size}.pt")
+    save_w_pca(fit_w_pca(t.g_ema, 2000, 1000), folder / f"tiny_{size}.pca.pt")
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory):
+    return _tiny_image_generator(tmp_path_factory.mktemp("gen"), 32)
 
 
 def small(tiny_generator, **kw):
@@ -160,6 +163,33 @@ def test_ndf_sets_the_patchgan_width_and_a_resume_must_keep_it(tiny_generator, t
         VideoGANTrainer(small(tiny_generator), tmp_path / "preset").load(tmp_path / "wide" / "checkpoint.pt")
     with pytest.raises(ValueError, match="positive width"):
         VideoGANTrainer(small(tiny_generator, ndf=-1), tmp_path / "bad")
+
+
+def test_video_frame_size_shows_the_discriminators_real_and_generated_frames_pooled_alike(tiny_generator, tmp_path):
+    from mocohd.data.toyworld import make_clips
+    from mocohd.metrics.discriminator_probe import probe
+
+    g_64 = _tiny_image_generator(tmp_path / "gen", 64)
+    as_preset = VideoGANTrainer(small(g_64, discriminators="full"), tmp_path / "d64")
+    assert (as_preset.d_cfg.size, as_preset.pool_factor) == (64, 1)
+    t = VideoGANTrainer(small(g_64, discriminators="full", video_frame_size=32), tmp_path / "d32")
+    assert (t.d_cfg.size, t.pool_factor) == (32, 2)
+    # real clips drawn at G_I's 64 px and pooled as the fakes are (seed: the trainer's seed + 777)
+    expected = make_clips("faces", 16, frames=8, size=32, seed=777, supersample=2).video
+    assert (t.dataset[3]["video"] - expected[3]).abs().max() <= 1 / 127.5
+    assert t.generate()["video"].shape[-3:] == (3, 32, 32)
+    history = t.fit(progress=False)
+    assert all(torch.isfinite(torch.tensor(v)) for row in history for v in row.values())
+    result = probe(tmp_path / "d32" / "checkpoint.pt", n=4, seed=1)  # the probe pools its real clips alike
+    assert all(torch.isfinite(torch.tensor(v)) for v in result["real_minus_fake"].values())
+    with pytest.raises(ValueError, match=r"--video-frame-size 32 \(now 0\).*new --out folder"):
+        VideoGANTrainer(small(g_64, discriminators="full"), tmp_path / "d64").load(tmp_path / "d32" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="makes 64px frames but the discriminators expect 48px.*divides 64"):
+        VideoGANTrainer(small(g_64, discriminators="full", video_frame_size=48), tmp_path / "bad")
+    with pytest.raises(ValueError, match="makes 32px frames but the discriminators expect 64px"):
+        VideoGANTrainer(small(tiny_generator, video_frame_size=64), tmp_path / "bad")
+    with pytest.raises(ValueError, match="video_frame_size=-1"):
+        VideoGANTrainer(small(tiny_generator, video_frame_size=-1), tmp_path / "bad")
 
 
 def test_temporal_flip_switch(tiny_generator, tmp_path):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 DOMAINS = ("faces", "animals", "sky", "actions")
 # Variants: drawn like a base domain with one thing changed; the feature network reads them
@@ -500,7 +501,7 @@ LABELS = {"faces": (), "animals": SPECIES, "sky": (), "actions": ACTIONS, "faces
 
 
 def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
-               hold: dict[str, float] | None = None) -> ToyClips:
+               hold: dict[str, float] | None = None, supersample: int = 1) -> ToyClips:
     """Draw ``n`` clips of ``frames`` frames at ``size`` x ``size`` from a toy-world domain.
 
     The same (domain, n, frames, size, seed) always gives the same clips. Clips are drawn
@@ -511,15 +512,22 @@ def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int 
     ``hold`` (faces and animals) pins motion factors to a value for the whole clip, e.g.
     ``{"eye_open": 1.0}``: the same clips with no blink, every other draw unchanged. It asks
     what a network makes of one motion alone (``mocohd.metrics.discriminator_probe``).
+
+    ``supersample`` k draws at ``k * size`` and average-pools k x k blocks down to ``size``:
+    the clips a video discriminator smaller than the image generator should see, pooled
+    exactly as the generator's frames are (``mocohd.train.video_gan.pool_to_size``).
     """
     check_toy_args(domain, size, frames, n)
+    check_supersample(size, supersample)
     check_hold(domain, hold)
     extra = {"hold": hold} if hold else {}
     parts = []
     for start in range(0, n, CHUNK):
         g = torch.Generator().manual_seed(seed * 1_000_003 + start)
-        parts.append(_DRAW[domain](g, min(CHUNK, n - start), frames, size, **extra))
+        parts.append(_DRAW[domain](g, min(CHUNK, n - start), frames, size * supersample, **extra))
     video = torch.cat([p[0] for p in parts]).clamp_(0, 1).mul_(2).sub_(1)
+    if supersample > 1:
+        video = F.avg_pool2d(video.flatten(0, 1), supersample).unflatten(0, (n, frames))
     return ToyClips(
         domain=domain,
         video=video,
@@ -530,6 +538,14 @@ def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int 
         motion_names=parts[0][4],
         label_names=LABELS[domain],
     )
+
+
+def check_supersample(size: int, supersample: int) -> None:
+    if not isinstance(supersample, int) or supersample < 1 or supersample & (supersample - 1):
+        raise ValueError(f"supersample must be a power of two (1, 2, 4, ...), got {supersample!r}")
+    if size * supersample > 256:
+        raise ValueError(f"supersample={supersample} would draw {size}px clips at {size * supersample}px; "
+                         "the toy world draws at most 256px: lower supersample or size")
 
 
 def check_hold(domain: str, hold: dict | None) -> None:
@@ -636,17 +652,20 @@ def balanced_images(domain: str, n: int, factor: str, size: int = 64, seed: int 
 
 
 def cached_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int = 0,
-                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None) -> ToyClips:
+                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None,
+                 supersample: int = 1) -> ToyClips:
     """``make_clips``, saved under ``data/cache/`` the first time (git-ignored) and loaded after."""
     check_toy_args(domain, size, frames, n)
+    check_supersample(size, supersample)
     check_hold(domain, hold)
     if cache_dir is None:
-        return make_clips(domain, n, frames, size, seed, hold=hold)
+        return make_clips(domain, n, frames, size, seed, hold=hold, supersample=supersample)
     held = "".join(f"-hold-{name}{value:g}" for name, value in sorted((hold or {}).items()))
-    path = _cache_path(cache_dir, f"{domain}-n{n}-t{frames}-s{size}-seed{seed}{held}-v{VERSION}")
+    pooled = f"-x{supersample}" if supersample > 1 else ""
+    path = _cache_path(cache_dir, f"{domain}-n{n}-t{frames}-s{size}{pooled}-seed{seed}{held}-v{VERSION}")
     if path.exists():
         return _load_cached(path, domain)
-    clips = make_clips(domain, n, frames, size, seed, hold=hold)
+    clips = make_clips(domain, n, frames, size, seed, hold=hold, supersample=supersample)
     d = {"domain": domain, "video_uint8": ((clips.video + 1) * 127.5).round().to(torch.uint8),
          "identity": clips.identity, "motion": clips.motion, "label": clips.label,
          "identity_names": clips.identity_names, "motion_names": clips.motion_names}
@@ -660,8 +679,9 @@ class ToyVideoDataset(torch.utils.data.Dataset):
     datasets for real data."""
 
     def __init__(self, domain: str, n: int = 1000, frames: int = 16, size: int = 64, seed: int = 0,
-                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None):
-        self.clips = cached_clips(domain, n, frames, size, seed, cache_dir, hold=hold)
+                 cache_dir: str | Path | None = DEFAULT_CACHE, hold: dict[str, float] | None = None,
+                 supersample: int = 1):
+        self.clips = cached_clips(domain, n, frames, size, seed, cache_dir, hold=hold, supersample=supersample)
 
     def __len__(self) -> int:
         return len(self.clips)

@@ -79,9 +79,10 @@ def _mean_and_error(x: torch.Tensor) -> tuple[float, float]:
 
 
 def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: int = 16, size: int = 64,
-                   seed: int = 12345) -> dict:
+                   seed: int = 12345, supersample: int = 1) -> dict:
     """{factor: {"clips": moving clips, "pixels": mean |pixel change|, "video": (effect, error),
-    "image": (effect, error)}}; pixel values run from -1 to 1.
+    "image": (effect, error)}}; pixel values run from -1 to 1. Clips are drawn as in training
+    (``supersample``: see ``make_clips``).
 
     ``score_video(video) -> (B,)`` and ``score_pairs(video) -> (B, T-1)`` score real clips;
     either may be None to skip that discriminator."""
@@ -89,12 +90,13 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
         raise ValueError(f"the probe holds one motion factor at rest; {domain!r} has no such factors "
                          f"(use {', '.join(HOLDABLE)})")
     # the clips as drawn are the same for every factor: draw and score them once
-    drawn = make_clips(domain, n, frames=frames, size=size, seed=seed)
+    drawn = make_clips(domain, n, frames=frames, size=size, seed=seed, supersample=supersample)
     drawn_video = score_video(drawn.video) if score_video is not None else None
     drawn_pairs = score_pairs(drawn.video) if score_pairs is not None else None
     out = {}
     for factor in HOLDABLE[domain]:
-        held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
+        held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]},
+                          supersample=supersample)
         moves = moving(drawn, factor)
         if not moves.any():  # a factor these clips never move (faces_big_eyes_blinks: all but the blink)
             continue
@@ -146,7 +148,7 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones."""
     from ..train.checkpoint import load_checkpoint
-    from ..train.video_gan import FORMAT, discriminators_from, video_generator_from
+    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
 
     ckpt = load_checkpoint(checkpoint, FORMAT)  # read once: a run checkpoint is large
     nets = discriminators_from(ckpt, checkpoint)
@@ -155,14 +157,16 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
         raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
                          "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")
     domain, frames, size = cfg.data[4:], cfg.frames, nets["d_cfg"].size
-    real = make_clips(domain, n, frames=frames, size=size, seed=seed).video
-    fake = generated_clips(video_generator_from(ckpt, checkpoint), n, frames, size, seed)
+    video_generator = video_generator_from(ckpt, checkpoint)
+    k = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
+    real = make_clips(domain, n, frames=frames, size=size, seed=seed, supersample=k).video
+    fake = generated_clips(video_generator, n, frames, size, seed)
     score_pairs = lambda v: pair_scores(d_img, v)  # noqa: E731
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731
     parts = {"video": gap_parts(score_video, real, fake), "image": gap_parts(score_pairs, real, fake)}
     gap = {d: sum(part.values()) for d, part in parts.items()}  # the parts add up to mean D(real) - mean D(fake)
     return {"checkpoint": str(checkpoint), "step": nets["step"], "clips": n, "seed": seed,
-            "real_minus_fake": gap, "gap_parts": parts, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed)}
+            "real_minus_fake": gap, "gap_parts": parts, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed, k)}
 
 
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,

@@ -94,8 +94,8 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
                          "..., image_generator=PATH), or the config's image_generator), or train a new one over this G_I")
 
 
-# settings that change the networks' shapes: a resumed run must keep them
-SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "frames", "cross_domain")
+# settings that change the networks' shapes or what they see: a resumed run must keep them
+SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain")
 
 
 def check_same_networks(saved: dict, now: dict, path) -> None:
@@ -108,16 +108,20 @@ def check_same_networks(saved: dict, now: dict, path) -> None:
                          "Resume with the run's own settings (its config.json), or train into a new --out folder")
 
 
-def open_video_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float] | None = None):
+def open_video_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float] | None = None,
+                       supersample: int = 1):
     """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout.
 
     ``hold`` (toy world only, see :func:`held_factors`): the same clips, index for index, with
-    those motion factors at rest."""
+    those motion factors at rest. ``supersample`` (toy world only): draw the clips at the image
+    generator's size and average-pool them to ``size`` as the fakes are, so that a
+    discriminator smaller than G_I cannot tell real frames by how they were shrunk. Folder
+    frames are resized when loaded, as the official loader does."""
     if cfg.data.startswith("toy:"):
         from ..data.toyworld import ToyVideoDataset
 
         return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
-                               hold=hold)
+                               hold=hold, supersample=supersample)
     from ..data import folders
     from ..data.folders import check_root
 
@@ -211,8 +215,22 @@ def discriminator_config(cfg: VideoGANConfig) -> DiscriminatorConfig:
     """The discriminators' sizes for a run: the preset's, at the run's clip length and --ndf."""
     if cfg.ndf < 0:
         raise ValueError(f"ndf={cfg.ndf}: give a positive width, or 0 for the discriminator preset's")
+    if cfg.video_frame_size < 0:
+        raise ValueError(f"video_frame_size={cfg.video_frame_size}: give the discriminators' frame size in pixels, "
+                         "or 0 for the discriminator preset's")
     d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
+    d_cfg = d_cfg.with_(size=cfg.video_frame_size) if cfg.video_frame_size else d_cfg
     return d_cfg.with_(ndf=cfg.ndf) if cfg.ndf else d_cfg
+
+
+def check_frame_sizes(generator_size: int, d_size: int) -> int:
+    """How many times the discriminators' frames fit across G_I's (the pooling factor);
+    refuses sizes the average pool cannot bridge."""
+    if d_size > generator_size or generator_size % d_size:
+        raise ValueError(f"the image generator makes {generator_size}px frames but the discriminators expect "
+                         f"{d_size}px; give --video-frame-size (or a discriminator preset) that divides "
+                         f"{generator_size}, e.g. {generator_size} or {generator_size // 2}")
+    return generator_size // d_size
 
 
 class VideoGANTrainer:
@@ -231,9 +249,9 @@ class VideoGANTrainer:
         torch.manual_seed(cfg.seed)
         self._build_models()
         self._build_optimizers()
-        self.dataset = open_video_dataset(cfg, self.d_cfg.size)
+        self.dataset = open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         hold = held_factors(cfg)
-        self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold) if hold else None
+        self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
         self.last_indices = []
         self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
@@ -255,9 +273,7 @@ class VideoGANTrainer:
         self.video_g = VideoGenerator(g_i, self.motion)
         self.g_size_dim = g_i.style_dim
         self.d_cfg = discriminator_config(cfg)
-        if g_i.size < self.d_cfg.size:
-            raise ValueError(f"the image generator makes {g_i.size}px frames but the discriminators expect "
-                             f"{self.d_cfg.size}px; choose a discriminator preset with size <= {g_i.size}")
+        self.pool_factor = check_frame_sizes(g_i.size, self.d_cfg.size)
         self.d_3d = build_video_discriminator(self.d_cfg, cross_domain=cfg.cross_domain)
         if cfg.cross_domain:
             self.d_img = build_contrastive_discriminator(self.d_cfg, self.local_batch)
