@@ -217,3 +217,11 @@ $PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _pl2 data/checkpoints/ablation/faces_big_eyes_64_pl2.pt
 ship_video faces_big_eyes_blinks _pl2 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_pl2_motion_$BIG_EYES_MOTION_STEPS" \
     --out-dir data/checkpoints/ablation
+
+# 9. The discriminators at half G_I's frame size, as the official code pools a 256 px generator's
+#    frames to 128 (--video-frame-size 32 beside the 64 px G_I; real clips drawn at 64 px and
+#    pooled alike): step 7's blink-alone run otherwise unchanged. The eyes move more; the
+#    pictures still give the fakes away (notebook 05, section 8).
+video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _d32 data/checkpoints/faces_big_eyes_64.pt --video-frame-size 32
+ship_video faces_big_eyes_blinks _d32 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_d32_motion_$BIG_EYES_MOTION_STEPS" \
+    --out-dir data/checkpoints/ablation
