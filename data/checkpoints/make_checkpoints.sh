@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 25 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 27 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
@@ -225,3 +225,16 @@ ship_video faces_big_eyes_blinks _pl2 "$BIG_EYES_MOTION_STEPS" --name "faces_big
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _d32 data/checkpoints/faces_big_eyes_64.pt --video-frame-size 32
 ship_video faces_big_eyes_blinks _d32 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_d32_motion_$BIG_EYES_MOTION_STEPS" \
     --out-dir data/checkpoints/ablation
+
+# 10. An image generator of the blink-alone world itself (toy:faces_big_eyes_blinks frames: mouth
+#     shut, head straight, eye openness balanced), so that G_I draws no pose the real clips never
+#     show, and step 9's run (discriminators at 32 px) over it.
+$PY -m mocohd.train image --preset full --data toy:faces_big_eyes_blinks --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
+    --ema-kimg 1 --bf16 true --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes_blinks" --resume
+stage "$RUNS/image_faces_big_eyes_blinks" "$BIG_EYES_IMAGE_STEPS"
+$PY -m mocohd.train.ship image --domain faces_big_eyes_blinks --run "$RUNS/image_faces_big_eyes_blinks_at$BIG_EYES_IMAGE_STEPS" \
+    --name faces_big_eyes_blinks_64 --out-dir data/checkpoints/ablation
+video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _gib_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+    --video-frame-size 32
+ship_video faces_big_eyes_blinks _gib_d32 "$BIG_EYES_MOTION_STEPS" \
+    --name "faces_big_eyes_blinks_gib_d32_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
