@@ -1240,7 +1240,10 @@ if domain == "faces" and big_motion is not None and pl_image.exists() and pl_mot
 # (`motion_stats --domain faces_big_eyes_blinks RUN/checkpoint.pt --repeats 3`, 32 clips; the
 # probe on 96 held-out clips, its real clips pooled as in training.) With the smaller
 # discriminators the eyes move more than twice as far: in 59 % of the clips they change by
-# more than 0.3, against 14 %. They still close slowly over the clip and never reopen, and
+# more than 0.3, against 14 %. (Averages over three draws of 32 clips, and the draws differ
+# a lot: in the first draw 13 % of the clips, in four more draws 69 to 91 %, where the 64 px
+# run's read 9 to 19 %. The smoke-mode cell's single draw of 8 clips can read anywhere in
+# that range.) They still close slowly over the clip and never reopen, and
 # the rest of the face moves with them (identity drift doubles, to the real clips' level;
 # outside the eye band the frames change about 700 times as much as a real clip's). Halving the resolution did not take the
 # pictures away: frozen, real clips still score 0.45 above generated ones. The cell after the next
