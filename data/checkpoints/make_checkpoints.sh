@@ -228,7 +228,7 @@ ship_video faces_big_eyes_blinks _d32 "$BIG_EYES_MOTION_STEPS" --name "faces_big
 
 # 10. An image generator of the blink-alone world itself (toy:faces_big_eyes_blinks frames: mouth
 #     shut, head straight, eye openness balanced), so that G_I draws no pose the real clips never
-#     show, and step 9's run (discriminators at 32 px) over it.
+#     show, and step 9's run (discriminators at 32 px) over it, then at 64 px.
 $PY -m mocohd.train image --preset full --data toy:faces_big_eyes_blinks --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
     --ema-kimg 1 --bf16 true --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes_blinks" --resume
 stage "$RUNS/image_faces_big_eyes_blinks" "$BIG_EYES_IMAGE_STEPS"
@@ -238,3 +238,6 @@ video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _gib_d32 data/checkpoints/a
     --video-frame-size 32
 ship_video faces_big_eyes_blinks _gib_d32 "$BIG_EYES_MOTION_STEPS" \
     --name "faces_big_eyes_blinks_gib_d32_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
+video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _gib data/checkpoints/ablation/faces_big_eyes_blinks_64.pt
+ship_video faces_big_eyes_blinks _gib "$BIG_EYES_MOTION_STEPS" \
+    --name "faces_big_eyes_blinks_gib_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
