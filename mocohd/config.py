@@ -129,6 +129,9 @@ class VideoGANConfig:
     held_fakes: str = ""
     w_held: float = 1.0  # weight of the real-versus-held game (with held_fakes)
     held_image: bool = False  # with held_fakes: the in-domain image D plays the game too, on frame pairs
+    # not in the paper, a control: real clips are the blink-alone world's blinks drawn by G_I
+    # itself (mocohd.data.steered), so real and fake frames share their pictures
+    steered_real: bool = False
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

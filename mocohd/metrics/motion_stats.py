@@ -324,14 +324,14 @@ def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail
     return {n: tail_shares(real[:, i], drawn[:, i], tail) for i, n in enumerate(names) if motion[i]}
 
 
-def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.Tensor, noise: list,
+def residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.Tensor, noise: list,
                      factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int,
                      region: torch.Tensor | None = None, outside_weight: float = 0.0) -> tuple:
     """Search ``w0 + k * lambda * tanh(u) @ basis`` (the k-step residual set) for the point that
     moves each row's factor furthest the asked way (``sign`` +1 up, -1 down): Adam on ``u``
     through G_I and the feature network. With a ``region`` (H, W bool), every row also pays
     ``outside_weight`` x its mean |change| outside the region. Returns (start frames, end
-    frames, start reading, end reading), one row each."""
+    frames, start reading, end reading, end latents), one row each."""
     gi, motion = video_generator.image_generator, video_generator.motion
     rows = torch.arange(len(w0))
     with torch.no_grad():
@@ -361,8 +361,9 @@ def _residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch
         (u.grad,) = torch.autograd.grad(cost(u), [u])  # G_I and the net keep no grads
         opt.step()
     with torch.no_grad():
-        end_frames = gi.synthesize(moved_to(u), noise=noise).clamp(-1, 1)
-        return start_frames, end_frames, start, reading(end_frames)
+        w_end = moved_to(u)
+        end_frames = gi.synthesize(w_end, noise=noise).clamp(-1, 1)
+        return start_frames, end_frames, start, reading(end_frames), w_end
 
 
 def _sampled_faces(image_generator, n_images: int, seed: int) -> tuple:
@@ -396,7 +397,7 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
     face = torch.arange(n_images).repeat(2 * len(moving))
     reach = {names[i]: {} for i in moving}
     for k in steps:
-        _, _, start, end = _residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
+        _, _, start, end, _ = residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
                                             factor, sign, k, iterations)
         best = (sign * (end - start)).reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
         for j, i in enumerate(moving):
@@ -429,7 +430,7 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
     if region is not None:
         check_frame_region(region, gi.size)
     w0, noise = _sampled_faces(gi, n_images, seed)
-    start_frames, pushed, start, end = _residual_search(video_generator, domain, net, w0, noise,
+    start_frames, pushed, start, end, _ = residual_search(video_generator, domain, net, w0, noise,
                                                         torch.full((n_images,), names.index(factor)),
                                                         torch.full((n_images,), -1.0 if lowest else 1.0), k,
                                                         iterations, region, outside_weight)

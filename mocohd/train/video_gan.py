@@ -95,7 +95,7 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
 
 
 # settings that change the networks' shapes or what they see: a resumed run must keep them
-SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain")
+SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain", "steered_real")
 
 
 def check_same_networks(saved: dict, now: dict, path) -> None:
@@ -104,7 +104,8 @@ def check_same_networks(saved: dict, now: dict, path) -> None:
     changed = [f"--{k.replace('_', '-')} {saved.get(k, default[k])} (now {now[k]})" for k in SHAPE_SETTINGS
                if saved and saved.get(k, default[k]) != now[k]]
     if changed:
-        raise ValueError(f"{path} was trained with {', '.join(changed)}: its networks have other shapes. "
+        raise ValueError(f"{path} was trained with {', '.join(changed)}: its networks have other shapes "
+                         "(or, for --steered-real, learned from other real clips). "
                          "Resume with the run's own settings (its config.json), or train into a new --out folder")
 
 
@@ -249,8 +250,9 @@ class VideoGANTrainer:
         torch.manual_seed(cfg.seed)
         self._build_models()
         self._build_optimizers()
-        self.dataset = open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         hold = held_factors(cfg)
+        self.dataset = self._steered_dataset() if cfg.steered_real else \
+            open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
         self.last_indices = []
         self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
@@ -297,6 +299,21 @@ class VideoGANTrainer:
         return {"motion": self.motion, "d_3d": self.d_3d, "d_img": self.d_img}
 
     # --- data -----------------------------------------------------------------------------
+    def _steered_dataset(self):
+        """``--steered-real``: the toy world's blinks drawn by this run's own G_I and rendered as its
+        fakes are (same autocast, chunks and pooling), cached in data/cache."""
+        from ..data.steered import SteeredVideoDataset, check_steerable
+
+        cfg = self.cfg
+        if not cfg.data.startswith("toy:"):
+            raise ValueError(f"--steered-real draws the toy world's blinks through G_I, so it needs --data "
+                             f"toy:faces_big_eyes_blinks (not {cfg.data}); leave --steered-real out for other data")
+        check_steerable(cfg.data[4:])
+        if cfg.held_fakes:
+            raise ValueError("--steered-real and --held-fakes each replace what the 3D D sees as real; use one")
+        return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
+                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast(), cfg.chunk)
+
     def next_real(self) -> torch.Tensor:
         """This rank's share of the next global batch: (b, T, 3, S, S)."""
         if self.order is None or self.position + self.local_batch > len(self.order):

@@ -1,0 +1,130 @@
+"""Real blinks, drawn by the image generator itself: the "perfect pictures" control.
+
+Every motion generator trained here on toy faces tells us the same thing through the probe
+(``mocohd.metrics.discriminator_probe``): the discriminators tell fakes from real clips by
+their *pictures*, which only G_I decides, and feel almost nothing of the motion. The paper's
+title says the cure: a good enough image generator. This module builds the limit of that
+cure for the blink-alone world, where one can: real clips whose every frame G_I drew.
+
+For each clip, a face w_0 is drawn from G_I exactly as the video generator draws its first
+frame (same mapping network, same per-video noise maps). A search in the motion generator's
+own residual set (``w_0 + k * lambda * tanh(u) @ basis``, the set k LSTM steps can reach)
+finds the point that shuts that face's eyes while changing the rest of the picture as
+little as it can (:func:`shut_latents`). The real toy clip's eye openness o_t in [0, 1]
+then moves the face along the straight line from w_0 to that point: the blink keeps the
+real clip's timing, shape and there-and-back, and the first frame is w_0's own. So real and
+generated clips share their pictures frame for frame in distribution, and only their motion
+can tell them apart: the question the loop is meant to answer.
+
+It is a control, not the paper: real data do not come from G_I. Use it as
+``python -m mocohd.train video --data toy:faces_big_eyes_blinks --steered-real true ...``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+
+from . import toyworld
+from .toyworld import make_clips
+
+STEERABLE = ("faces_big_eyes_blinks",)  # worlds whose only motion is the blink
+VERSION = 1  # bump when the construction changes, so stale caches are not reused
+
+
+def check_steerable(domain: str) -> None:
+    if domain not in STEERABLE:
+        raise ValueError(f"steered real clips move only the eyes, so they need a world whose only motion is the "
+                         f"blink: --data toy:{STEERABLE[0]} (not toy:{domain}); leave --steered-real out otherwise")
+
+
+def shut_latents(video_generator, w0: torch.Tensor, noise: list, steps: int = 3, iterations: int = 20,
+                 outside_weight: float = 10.0, net=None) -> torch.Tensor:
+    """For each face w0 (B, D), the point of the ``steps``-step residual set that shuts its eyes
+    (as the toy feature network reads them) while paying ``outside_weight`` x the mean |change|
+    outside the band where real blinks happen. Returns latents (B, D)."""
+    from ..metrics.motion_stats import residual_search, blink_region
+    from ..metrics.toy_features import load_toy_feature_net
+
+    net = net or load_toy_feature_net()
+    eye = list(net.config["factors"]["faces"]).index("motion:eye_open")
+    rows = len(w0)
+    *_, w_shut = residual_search(video_generator, STEERABLE[0], net, w0, noise, torch.full((rows,), eye),
+                                  torch.full((rows,), -1.0), steps, iterations,
+                                  blink_region(size=video_generator.image_generator.size), outside_weight)
+    return w_shut
+
+
+def blink_path(w0: torch.Tensor, w_shut: torch.Tensor, eye_open: torch.Tensor) -> torch.Tensor:
+    """Latents (B, T, D) that follow a real clip's eye openness (B, T) in [0, 1]: the eyes shut by
+    the share they shut in the real clip, relative to its first frame, so frame 0 is w0 itself.
+    (A clip that starts mid-blink opens past w0, away from w_shut, as its real eyes open past
+    frame 0; by at most the whole way to w_shut.)"""
+    start = eye_open[:, :1]
+    shut_share = ((start - eye_open) / start.clamp(min=0.2)).clamp(-1.0, 1.0)  # 0: as at frame 0; 1: shut
+    return w0[:, None] + shut_share[..., None] * (w_shut - w0)[:, None]
+
+
+@torch.no_grad()
+def _draw_faces(image_generator, n: int, generator: torch.Generator) -> tuple[torch.Tensor, list]:
+    z = torch.randn(n, image_generator.style_dim, generator=generator)
+    return image_generator.get_latent(z).float(), image_generator.make_noise(n, generator)
+
+
+def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, steps: int = 3, iterations: int = 20,
+                  batch: int = 32, autocast=None, chunk: int = 32, progress: bool = False) -> torch.Tensor:
+    """``n`` real blink-alone clips drawn by G_I: (n, frames, 3, S, S) at G_I's size S, rendered
+    as the trainer renders its fakes (``autocast``, e.g. the trainer's bf16 context, and no clamp),
+    so that no rounding or range gives either side away."""
+    from contextlib import nullcontext
+
+    from tqdm.auto import tqdm
+
+    gi = video_generator.image_generator
+    real = make_clips(STEERABLE[0], n, frames=frames, size=gi.size, seed=seed)
+    eye_open = real.motion[:, :, real.motion_names.index("eye_open")]
+    generator = torch.Generator().manual_seed(seed + 1)
+    videos = []
+    for lo in tqdm(range(0, n, batch), desc="steering real blinks", disable=not progress):
+        rows = slice(lo, min(lo + batch, n))
+        w0, noise = _draw_faces(gi, len(eye_open[rows]), generator)
+        w_shut = shut_latents(video_generator, w0, noise, steps, iterations)
+        with torch.no_grad(), (autocast or nullcontext()):
+            videos.append(video_generator.render(blink_path(w0, w_shut, eye_open[rows]), noise=noise, chunk=chunk))
+    return torch.cat(videos)
+
+
+def cache_key(image_generator_sha256: str, n: int, frames: int, seed: int, steps: int, bf16: bool) -> str:
+    text = f"v{VERSION}-{image_generator_sha256}-n{n}-T{frames}-s{seed}-k{steps}-bf16{int(bf16)}"
+    return "steered-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class SteeredVideoDataset(torch.utils.data.Dataset):
+    """:func:`steered_clips` as a dataset of {"video": (T, 3, S, S), "label": 0}, average-pooled to
+    ``size`` as the fakes are, kept in memory and cached under ``cache_dir`` (default data/cache)."""
+
+    def __init__(self, video_generator, image_generator_sha256: str, n: int, frames: int, size: int, seed: int,
+                 bf16: bool, autocast=None, chunk: int = 32, steps: int = 3, cache_dir: str | Path | None = None):
+        from ..train.video_gan import pool_to_size
+
+        key = cache_key(image_generator_sha256, n, frames, seed, steps, bf16)
+        path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"{key}.pt"
+        if path.exists():
+            video = torch.load(path, weights_only=True)
+        else:
+            video = steered_clips(video_generator, n, frames, seed, steps, autocast=autocast, chunk=chunk,
+                                  progress=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            torch.save(video, tmp)
+            os.replace(tmp, path)  # atomic: a killed run leaves no half-written cache
+        self.video = pool_to_size(video.float(), size)
+
+    def __len__(self) -> int:
+        return len(self.video)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"video": self.video[i], "label": torch.tensor(0)}

@@ -1,0 +1,105 @@
+"""Real blinks drawn by G_I (mocohd.data.steered): the path, the clips, the trainer's switch."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from mocohd.config import video_preset
+from mocohd.data.steered import SteeredVideoDataset, blink_path, check_steerable, steered_clips
+from mocohd.data.toyworld import make_clips
+from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
+from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
+
+from test_video_gan import _tiny_image_generator
+
+ABLATION = Path(__file__).resolve().parents[1] / "data/checkpoints/ablation"
+BLINK_GI = ABLATION / "faces_big_eyes_blinks_64.pt"
+BLINK_MOTION = ABLATION / "faces_big_eyes_blinks_gib_d32_motion_500.pt"
+
+
+def test_blink_path_starts_at_w0_and_shuts_as_far_as_the_real_eyes():
+    w0, w_shut = torch.zeros(4, 4), torch.ones(4, 4)
+    eye_open = torch.tensor([[1.0, 0.5, 0.0, 1.0],  # a full blink, there and back
+                             [1.0, 1.0, 1.0, 1.0],  # no blink
+                             [0.5, 0.0, 1.0, 1.0],  # starts half shut, then opens past frame 0
+                             [0.0, 0.1, 0.5, 1.0]])  # starts shut: opens past w0, at most by w_shut - w0
+    w = blink_path(w0, w_shut, eye_open)
+    assert w.shape == (4, 4, 4)
+    assert torch.equal(w[:, 0], w0)  # frame 0 is the face G_I drew, whatever its eyes do
+    assert w[0, :, 0].tolist() == [0.0, 0.5, 1.0, 0.0]
+    assert w[1].abs().max() == 0
+    assert w[2, :, 0].tolist() == [0.0, 1.0, -1.0, -1.0]  # past w0 by the share it opens past frame 0
+    torch.testing.assert_close(w[3, :, 0], torch.tensor([0.0, -0.5, -1.0, -1.0]))
+
+
+def test_only_the_blink_alone_world_can_be_steered():
+    check_steerable("faces_big_eyes_blinks")
+    with pytest.raises(ValueError, match="toy:faces_big_eyes_blinks"):
+        check_steerable("faces")
+
+
+@pytest.mark.skipif(not BLINK_MOTION.exists(), reason="needs the shipped blink-world files")
+def test_steered_clips_blink_as_the_real_clips_do_with_g_is_first_frame():
+    vg = load_video_generator(BLINK_MOTION, BLINK_GI)
+    n, frames, seed = 8, 16, 3
+    video = steered_clips(vg, n, frames, seed=seed, iterations=20)
+    assert video.shape == (n, frames, 3, 64, 64)
+    # frame 0 is exactly the face the video generator would draw from that latent and noise
+    gi = vg.image_generator
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        w0 = gi.get_latent(torch.randn(n, gi.style_dim, generator=g))
+        first = gi.synthesize(w0, noise=gi.make_noise(n, g))
+    torch.testing.assert_close(video[:, 0], first, atol=1e-4, rtol=0)
+    # the feature network reads the real clips' blinks off the steered ones: each clip's change
+    # from its first frame (faces start with their own eyes, so levels differ; measured 0.78)
+    real = make_clips("faces_big_eyes_blinks", n, frames=frames, size=64, seed=seed)
+    target = real.motion[:, :, real.motion_names.index("eye_open")]
+    factors, names = video_factors(video.clamp(-1, 1), "faces_big_eyes_blinks", load_toy_feature_net())
+    reading = factors[..., names.index("motion:eye_open")]
+    assert (target.std(1) > 0.1).sum() >= 3  # clips with a blink in them
+    change, real_change = reading - reading[:, :1], target - target[:, :1]
+    assert torch.corrcoef(torch.stack([change.flatten(), real_change.flatten()]))[0, 1] > 0.6
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory):
+    return _tiny_image_generator(tmp_path_factory.mktemp("gen"), 32)
+
+
+def steered(tiny_generator, **kw):
+    base = dict(image_generator=str(tiny_generator), data="toy:faces_big_eyes_blinks", n_clips=4, steps=2,
+                g_steps=1, bf16=False, steered_real=True)
+    return video_preset("smoke", **{**base, **kw})
+
+
+def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_path, monkeypatch):
+    import mocohd.data.toyworld as toyworld
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    t = VideoGANTrainer(steered(tiny_generator), tmp_path / "run")
+    assert isinstance(t.dataset, SteeredVideoDataset)
+    assert t.dataset[0]["video"].shape == (8, 3, t.d_cfg.size, t.d_cfg.size)
+    t.fit(progress=False)
+    assert t.step == 2
+    cached = list((tmp_path / "cache").glob("steered-*.pt"))
+    assert len(cached) == 1
+    again = VideoGANTrainer(steered(tiny_generator), tmp_path / "run2")  # reads the cache
+    assert torch.equal(again.dataset.video, t.dataset.video)
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "other_cache")
+    redrawn = VideoGANTrainer(steered(tiny_generator), tmp_path / "run3")  # draws them anew, alike
+    assert torch.equal(redrawn.dataset.video, t.dataset.video)
+    t.save()  # a resume must keep its real clips
+    plain = steered(tiny_generator, steered_real=False)
+    with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):
+        VideoGANTrainer(plain, tmp_path / "run4").load(tmp_path / "run" / "checkpoint.pt")
+
+
+def test_steered_real_refuses_other_data_and_held_fakes(tiny_generator, tmp_path):
+    with pytest.raises(ValueError, match="toy:faces_big_eyes_blinks"):
+        VideoGANTrainer(steered(tiny_generator, data="toy:faces"), tmp_path / "a")
+    with pytest.raises(ValueError, match="toy:faces_big_eyes_blinks"):
+        VideoGANTrainer(steered(tiny_generator, data=str(tmp_path)), tmp_path / "b")
+    with pytest.raises(ValueError, match="use one"):
+        VideoGANTrainer(steered(tiny_generator, held_fakes="eye_open"), tmp_path / "c")
