@@ -1,5 +1,6 @@
 """Real blinks drawn by G_I (mocohd.data.steered): the path, the clips, the trainer's switch."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,25 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "other_cache")
     redrawn = VideoGANTrainer(steered(tiny_generator), tmp_path / "run3")  # draws them anew, alike
     assert torch.equal(redrawn.dataset.video, t.dataset.video)
-    t.save()  # a resume must keep its real clips
+    t.save()
+    # the probe holds out fresh steered clips as the run's real side, and its parts add up
+    import mocohd.data.steered as steered_module
+    from mocohd.metrics.discriminator_probe import probe
+
+    drawn, original = [], steered_module.steered_clips
+    monkeypatch.setattr(steered_module, "steered_clips", lambda *a, **kw: drawn.append(kw) or original(*a, **kw))
+    result = probe(tmp_path / "run" / "checkpoint.pt", n=4)
+    assert drawn and drawn[0]["seed"] == 12345
+    for d in ("video", "image"):
+        assert sum(result["gap_parts"][d].values()) == pytest.approx(result["real_minus_fake"][d])
+    # shipped, its provenance names the steered clips and the command that trains it again
+    from mocohd.config import to_dict
+    from mocohd.train.ship import ship_video
+
+    (tmp_path / "run" / "config.json").write_text(json.dumps(to_dict(steered(tiny_generator))))
+    prov = ship_video("faces_big_eyes_blinks", tmp_path / "run", tmp_path / "out", name="steered")
+    assert "--steered-real true" in prov["command"] and "SteeredVideoDataset" in prov["data"]["source"]
+    # a resume must keep its real clips
     plain = steered(tiny_generator, steered_real=False)
     with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):
         VideoGANTrainer(plain, tmp_path / "run4").load(tmp_path / "run" / "checkpoint.pt")

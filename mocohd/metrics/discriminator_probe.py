@@ -146,7 +146,8 @@ def gap_parts(score, real: torch.Tensor, fake: torch.Tensor) -> dict:
 
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
-    real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones."""
+    real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones (for a
+    ``--steered-real`` run, held-out steered clips; the factors' effects on toy clips as ever)."""
     from ..train.checkpoint import load_checkpoint
     from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
 
@@ -159,7 +160,13 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     domain, frames, size = cfg.data[4:], cfg.frames, nets["d_cfg"].size
     video_generator = video_generator_from(ckpt, checkpoint)
     k = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
-    real = make_clips(domain, n, frames=frames, size=size, seed=seed, supersample=k).video
+    if cfg.steered_real:  # the run's real clips were G_I's own blinks: held-out ones, rendered as the fakes
+        from ..data.steered import steered_clips
+        from ..train.video_gan import pool_to_size
+
+        real = pool_to_size(steered_clips(video_generator, n, frames, seed=seed).float().clamp(-1, 1), size)
+    else:
+        real = make_clips(domain, n, frames=frames, size=size, seed=seed, supersample=k).video
     fake = generated_clips(video_generator, n, frames, size, seed)
     score_pairs = lambda v: pair_scores(d_img, v)  # noqa: E731
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731

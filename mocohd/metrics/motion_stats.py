@@ -464,11 +464,16 @@ def format_step_reach(real: dict, reach: dict) -> str:
 def real_reference(domain: str, n_clips: int = 32, n_frames: int = 16, seed: int = 0,
                    net: ToyFeatureNet | None = None) -> dict:
     """Motion spread and identity drift of real toy clips, read by the same network."""
-    clips = make_clips(domain, n_clips, frames=n_frames, size=64, seed=seed)
-    factors, names = video_factors(clips.video, domain, net)
+    return clip_numbers(make_clips(domain, n_clips, frames=n_frames, size=64, seed=seed).video, domain, net)
+
+
+def clip_numbers(video: torch.Tensor, domain: str, net: ToyFeatureNet | None = None) -> dict:
+    """The numbers of :func:`real_reference` for any clips (B, T, 3, H, W) in [-1, 1], e.g.
+    ``--steered-real`` clips (``mocohd.data.steered``), the real side of that control."""
+    factors, names = video_factors(video, domain, net)
     spread = factor_spread(factors, names)
     return {"motion_spread": spread["motion"], "identity_drift": spread["identity"],
-            "pixel_motion": pixel_motion(clips.video), "late_sharpness": late_sharpness(clips.video),
+            "pixel_motion": pixel_motion(video), "late_sharpness": late_sharpness(video),
             **{key: spread[key] for key in PER_FACTOR_KEYS}}
 
 

@@ -163,13 +163,22 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, "
-                           f"frames={cfg['frames']}, seed={cfg['seed'] + 777})"},
+        "data": {"source": _video_data_source(cfg, domain)},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
+
+
+def _video_data_source(cfg: dict, domain: str) -> str:
+    """The call that drew a video run's real clips."""
+    if cfg.get("steered_real"):
+        return (f"mocohd.data.steered.SteeredVideoDataset(<the run's video generator>, n={cfg['n_clips']}, "
+                f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}): the toy world's "
+                f"'{domain}' blinks drawn by {Path(cfg['image_generator']).name}")
+    return (f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, frames={cfg['frames']}, "
+            f"seed={cfg['seed'] + 777})")
 
 
 def _image_data_source(cfg: ImageGANConfig, domain: str) -> str:
