@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 27 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 28 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
@@ -241,3 +241,12 @@ ship_video faces_big_eyes_blinks _gib_d32 "$BIG_EYES_MOTION_STEPS" \
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _gib data/checkpoints/ablation/faces_big_eyes_blinks_64.pt
 ship_video faces_big_eyes_blinks _gib "$BIG_EYES_MOTION_STEPS" \
     --name "faces_big_eyes_blinks_gib_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
+
+# 11. A control, not the paper: step 10's 32 px run with real clips whose blinks G_I itself drew
+#     (--steered-real true, mocohd.data.steered: each toy clip's eye openness moves a face G_I
+#     drew towards the point that shuts its eyes), so that real and fake frames share their
+#     pictures and only motion can tell them apart (notebook 05, section 8).
+video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+    --video-frame-size 32 --steered-real true
+ship_video faces_big_eyes_blinks _steered_d32 "$BIG_EYES_MOTION_STEPS" \
+    --name "faces_big_eyes_blinks_steered_d32_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation

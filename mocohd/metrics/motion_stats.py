@@ -533,7 +533,8 @@ def compare(checkpoints: dict, domain: str, n_videos: int = 32, seed: int = 0, r
 
 
 def format_table(rows: dict) -> str:
-    """The rows of :func:`compare` as a text table (mean +- sd when there were repeats)."""
+    """The rows of :func:`compare` as a text table (mean +- sd when there were repeats); rows of
+    :func:`motion_report` or :func:`clip_numbers` work too."""
     def cell(row, k):
         if row.get(k) is None:
             return f"{'-':>19s}"
@@ -542,7 +543,8 @@ def format_table(rows: dict) -> str:
     lines = [f"{'':30s}" + "".join(f"{k:>19s}" for k in KEYS)]
     lines += [f"{name[-30:]:30s}" + "".join(cell(row, k) for k in KEYS) for name, row in rows.items()]
     with_factors = {name: row for name, row in rows.items() if row.get("per_factor")}
-    factors = next(iter(with_factors.values()), {}).get("per_factor")
+    names = list(next(iter(with_factors.values()), {}).get("per_factor", ()))
+    factors = [n for n, moves in zip(names, is_motion_factor(names).tolist()) if moves] if names else None
 
     def factor_block(title, key, fmt):  # one column per motion factor, one row per generator
         return (["", f"{title:30s}" + "".join(f"{n.split(':', 1)[1]:>19s}" for n in factors)]
