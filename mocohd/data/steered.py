@@ -46,15 +46,15 @@ def shut_latents(video_generator, w0: torch.Tensor, noise: list, steps: int = 3,
     """For each face w0 (B, D), the point of the ``steps``-step residual set that shuts its eyes
     (as the toy feature network reads them) while paying ``outside_weight`` x the mean |change|
     outside the band where real blinks happen. Returns latents (B, D)."""
-    from ..metrics.motion_stats import residual_search, blink_region
+    from ..metrics.motion_stats import blink_region, residual_search
     from ..metrics.toy_features import load_toy_feature_net
 
     net = net or load_toy_feature_net()
     eye = list(net.config["factors"]["faces"]).index("motion:eye_open")
     rows = len(w0)
     *_, w_shut = residual_search(video_generator, STEERABLE[0], net, w0, noise, torch.full((rows,), eye),
-                                  torch.full((rows,), -1.0), steps, iterations,
-                                  blink_region(size=video_generator.image_generator.size), outside_weight)
+                                 torch.full((rows,), -1.0), steps, iterations,
+                                 blink_region(size=video_generator.image_generator.size), outside_weight)
     return w_shut
 
 

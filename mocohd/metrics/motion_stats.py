@@ -325,8 +325,8 @@ def factor_tails(real: torch.Tensor, drawn: torch.Tensor, names: list[str], tail
 
 
 def residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.Tensor, noise: list,
-                     factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int,
-                     region: torch.Tensor | None = None, outside_weight: float = 0.0) -> tuple:
+                    factor: torch.Tensor, sign: torch.Tensor, k: int, iterations: int,
+                    region: torch.Tensor | None = None, outside_weight: float = 0.0) -> tuple:
     """Search ``w0 + k * lambda * tanh(u) @ basis`` (the k-step residual set) for the point that
     moves each row's factor furthest the asked way (``sign`` +1 up, -1 down): Adam on ``u``
     through G_I and the feature network. With a ``region`` (H, W bool), every row also pays
@@ -398,7 +398,7 @@ def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8,
     reach = {names[i]: {} for i in moving}
     for k in steps:
         _, _, start, end, _ = residual_search(video_generator, domain, net, w0[face], [m[face] for m in noise],
-                                            factor, sign, k, iterations)
+                                              factor, sign, k, iterations)
         best = (sign * (end - start)).reshape(len(moving), 2, n_images).amax(dim=1)  # the better direction per face
         for j, i in enumerate(moving):
             reach[names[i]][k] = best[j].mean().item()
@@ -431,9 +431,9 @@ def push_factor(video_generator, domain: str, factor: str, k: int = 2, lowest: b
         check_frame_region(region, gi.size)
     w0, noise = _sampled_faces(gi, n_images, seed)
     start_frames, pushed, start, end, _ = residual_search(video_generator, domain, net, w0, noise,
-                                                        torch.full((n_images,), names.index(factor)),
-                                                        torch.full((n_images,), -1.0 if lowest else 1.0), k,
-                                                        iterations, region, outside_weight)
+                                                          torch.full((n_images,), names.index(factor)),
+                                                          torch.full((n_images,), -1.0 if lowest else 1.0), k,
+                                                          iterations, region, outside_weight)
     return {"start": start_frames, "pushed": pushed, "start_value": start, "pushed_value": end}
 
 
