@@ -245,8 +245,11 @@ ship_video faces_big_eyes_blinks _gib "$BIG_EYES_MOTION_STEPS" \
 # 11. A control, not the paper: step 10's 32 px run with real clips whose blinks G_I itself drew
 #     (--steered-real true, mocohd.data.steered: each toy clip's eye openness moves a face G_I
 #     drew towards the point that shuts its eyes), so that real and fake frames share their
-#     pictures and only motion can tell them apart (notebook 05, section 8).
-video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
-    --video-frame-size 32 --steered-real true
-ship_video faces_big_eyes_blinks _steered_d32 "$BIG_EYES_MOTION_STEPS" \
-    --name "faces_big_eyes_blinks_steered_d32_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
+#     pictures and only motion can tell them apart (notebook 05, section 8). Kept at each of
+#     BLINKS_STEPS.
+for steps in $BLINKS_STEPS; do
+  video faces_big_eyes_blinks "$steps" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+      --video-frame-size 32 --steered-real true
+  ship_video faces_big_eyes_blinks _steered_d32 "$steps" --name "faces_big_eyes_blinks_steered_d32_motion_$steps" \
+      --out-dir data/checkpoints/ablation
+done
