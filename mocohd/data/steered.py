@@ -68,12 +68,6 @@ def blink_path(w0: torch.Tensor, w_shut: torch.Tensor, eye_open: torch.Tensor) -
     return w0[:, None] + shut_share[..., None] * (w_shut - w0)[:, None]
 
 
-@torch.no_grad()
-def _draw_faces(image_generator, n: int, generator: torch.Generator) -> tuple[torch.Tensor, list]:
-    z = torch.randn(n, image_generator.style_dim, generator=generator)
-    return image_generator.get_latent(z).float(), image_generator.make_noise(n, generator)
-
-
 def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, steps: int = 3, iterations: int = 20,
                   batch: int = 32, autocast=None, chunk: int = 32, progress: bool = False) -> torch.Tensor:
     """``n`` real blink-alone clips drawn by G_I: (n, frames, 3, S, S) at G_I's size S, rendered
@@ -83,6 +77,8 @@ def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, step
 
     from tqdm.auto import tqdm
 
+    from ..metrics.motion_stats import draw_faces
+
     gi = video_generator.image_generator
     real = make_clips(STEERABLE[0], n, frames=frames, size=gi.size, seed=seed)
     eye_open = real.motion[:, :, real.motion_names.index("eye_open")]
@@ -90,7 +86,7 @@ def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, step
     videos = []
     for lo in tqdm(range(0, n, batch), desc="steering real blinks", disable=not progress):
         rows = slice(lo, min(lo + batch, n))
-        w0, noise = _draw_faces(gi, len(eye_open[rows]), generator)
+        w0, noise = draw_faces(gi, len(eye_open[rows]), generator)
         w_shut = shut_latents(video_generator, w0, noise, steps, iterations)
         with torch.no_grad(), (autocast or nullcontext()):
             videos.append(video_generator.render(blink_path(w0, w_shut, eye_open[rows]), noise=noise, chunk=chunk))

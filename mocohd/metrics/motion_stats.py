@@ -367,10 +367,15 @@ def residual_search(video_generator, domain: str, net: ToyFeatureNet, w0: torch.
 
 
 def _sampled_faces(image_generator, n_images: int, seed: int) -> tuple:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        w0 = image_generator.get_latent(torch.randn(n_images, image_generator.style_dim, generator=gen)).float()
-        return w0, image_generator.make_noise(n_images, gen)
+    return draw_faces(image_generator, n_images, torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def draw_faces(image_generator, n: int, generator: torch.Generator) -> tuple[torch.Tensor, list]:
+    """n first frames as the video generator draws them: latents w0 (n, D) from the mapping
+    network and one noise map per face, from ``generator``'s stream."""
+    w0 = image_generator.get_latent(torch.randn(n, image_generator.style_dim, generator=generator)).float()
+    return w0, image_generator.make_noise(n, generator)
 
 
 def step_reach(video_generator, domain: str, steps=(1, 2, 4), n_images: int = 8, iterations: int = 40,
