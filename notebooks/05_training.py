@@ -1532,7 +1532,8 @@ for label, r in bf16_runs.items():
 w_spread = {label: r["motion"]["noise_spread_w"] for label, r in bf16_runs.items()}
 print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_spread['bf16, seed 0']):.4f}, "
       f"|seed 0 - seed 1| (bf16) {abs(w_spread['bf16, seed 0'] - w_spread['bf16, seed 1']):.4f}")
-#
+
+# %% [markdown]
 # ## Recap
 # - A MoCoGAN-HD iteration is 5 updates of the motion generator (each with fresh $z$ and
 #   $\epsilon$) and one of the discriminators, against one real batch.
@@ -1624,7 +1625,7 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #    pictures part falls below the motion parts, and does a blink-alone run over that $G_I$
 #    then blink? Train it over the blink world's own frames (`--data toy:faces_big_eyes_blinks
 #    --balance eye_open`) and keep `--video-frame-size 32`: section 8's best setting so far.
-10. In section 8's steered run the 3D discriminator learned to reward real blinks by 1,500
-    iterations, and the generator answered by holding still. Train it on to 3,000 iterations,
-    or with the official discriminator width (`--ndf 64`), and follow the probe's "real
-    motion" part and "there and back": does the reward grow until a blink pays?
+# 10. In section 8's steered run the 3D discriminator learned to reward real blinks by 1,500
+#    iterations, and the generator answered by holding still. Train it on to 3,000 iterations,
+#    or with the official discriminator width (`--ndf 64`), and follow the probe's "real
+#    motion" part and "there and back": does the reward grow until a blink pays?
