@@ -149,7 +149,7 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones (for a
     ``--steered-real`` run, held-out steered clips; the factors' effects on toy clips as ever)."""
     from ..train.checkpoint import load_checkpoint
-    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
+    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, pool_to_size, video_generator_from
 
     ckpt = load_checkpoint(checkpoint, FORMAT)  # read once: a run checkpoint is large
     nets = discriminators_from(ckpt, checkpoint)
@@ -162,7 +162,6 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     k = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
     if cfg.steered_real:  # the run's real clips were G_I's own blinks: held-out ones, rendered as the fakes
         from ..data.steered import steered_clips
-        from ..train.video_gan import pool_to_size
 
         real = pool_to_size(steered_clips(video_generator, n, frames, seed=seed).float().clamp(-1, 1), size)
     else:
