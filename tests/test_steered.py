@@ -102,6 +102,17 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     assert drawn and drawn[0]["seed"] == 12345
     for d in ("video", "image"):
         assert sum(result["gap_parts"][d].values()) == pytest.approx(result["real_minus_fake"][d])
+    # a real blink added to the run's own clips: amplitude 0 is the clip as generated, and the
+    # larger the blink, the more the frames change
+    from mocohd.metrics.discriminator_probe import blink_reward, format_blink_reward
+
+    reward = blink_reward(tmp_path / "run" / "checkpoint.pt", amplitudes=(1.0, 0.5), n=4, iterations=2)
+    rows = reward["rows"]
+    assert [r["amplitude"] for r in rows] == [0.0, 0.5, 1.0]
+    assert rows[0]["video"][0] == rows[0]["image"][0] == rows[0]["pixels"] == rows[0]["rose"] == 0
+    assert 0 < rows[1]["pixels"] < rows[2]["pixels"]
+    assert all(abs(r[d][0]) < float("inf") for r in rows for d in ("video", "image"))
+    assert "amplitude" in format_blink_reward(reward)
     # shipped, its provenance names the steered clips and the command that trains it again
     from mocohd.config import to_dict
     from mocohd.train.ship import ship_video

@@ -27,7 +27,9 @@ Command line (in-domain run checkpoints: the shipped motion files keep no discri
 ``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
 a fresh 3D D can learn to see a motion when it is the only difference
 (:func:`fresh_discriminator_check`):
-``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500``
+``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500``; and, for a
+blink-alone run, whether adding a real blink to its own clips would raise their scores
+(:func:`blink_reward`): ``python -m mocohd.metrics.discriminator_probe --blink-reward RUN/checkpoint.pt``
 """
 
 from __future__ import annotations
@@ -144,22 +146,34 @@ def gap_parts(score, real: torch.Tensor, fake: torch.Tensor) -> dict:
     return {"real_motion": real_s - real_still, "pictures": real_still - fake_still, "fake_motion": fake_still - fake_s}
 
 
+def _load_run(checkpoint) -> dict:
+    """An in-domain toy-world run checkpoint's discriminators and video generator, read once
+    (a run checkpoint is large), with its domain, the Ds' frame size and the pooling factor."""
+    from ..train.checkpoint import load_checkpoint
+    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
+
+    ckpt = load_checkpoint(checkpoint, FORMAT)
+    nets = discriminators_from(ckpt, checkpoint)
+    cfg = nets["config"]
+    if not cfg.data.startswith("toy:"):
+        raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
+                         "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")
+    video_generator = video_generator_from(ckpt, checkpoint)
+    size = nets["d_cfg"].size
+    pool = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
+    return {"config": cfg, "step": nets["step"], "d_3d": nets["d_3d"], "d_img": nets["d_img"],
+            "video_generator": video_generator, "domain": cfg.data[4:], "size": size, "pool": pool}
+
+
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones (for a
     ``--steered-real`` run, held-out steered clips; the factors' effects on toy clips as ever)."""
-    from ..train.checkpoint import load_checkpoint
-    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, pool_to_size, video_generator_from
+    from ..train.video_gan import pool_to_size
 
-    ckpt = load_checkpoint(checkpoint, FORMAT)  # read once: a run checkpoint is large
-    nets = discriminators_from(ckpt, checkpoint)
-    cfg, d_3d, d_img = nets["config"], nets["d_3d"], nets["d_img"]
-    if not cfg.data.startswith("toy:"):
-        raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
-                         "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")
-    domain, frames, size = cfg.data[4:], cfg.frames, nets["d_cfg"].size
-    video_generator = video_generator_from(ckpt, checkpoint)
-    k = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
+    run = _load_run(checkpoint)
+    cfg, d_3d, d_img, video_generator = run["config"], run["d_3d"], run["d_img"], run["video_generator"]
+    domain, frames, size, k = run["domain"], cfg.frames, run["size"], run["pool"]
     if cfg.steered_real:  # the run's real clips were G_I's own blinks: held-out ones, rendered as the fakes
         from ..data.steered import steered_clips
 
@@ -171,8 +185,72 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     score_video = lambda v: video_scores(d_3d, v)  # noqa: E731
     parts = {"video": gap_parts(score_video, real, fake), "image": gap_parts(score_pairs, real, fake)}
     gap = {d: sum(part.values()) for d, part in parts.items()}  # the parts add up to mean D(real) - mean D(fake)
-    return {"checkpoint": str(checkpoint), "step": nets["step"], "clips": n, "seed": seed,
+    return {"checkpoint": str(checkpoint), "step": run["step"], "clips": n, "seed": seed,
             "real_minus_fake": gap, "gap_parts": parts, "factors": factor_effects(score_video, score_pairs, domain, n, frames, size, seed, k)}
+
+
+def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed: int = 12345,
+                 iterations: int = 20) -> dict:
+    """Would the discriminators pay the motion generator for blinking?
+
+    The probe's "real motion" part says what a blink earns on a *real* clip. What the generator
+    feels is the score of its own clips, so this adds a real blink to them: ``n`` generated
+    clips of a blink-alone run, each given a real toy clip's blink on top of its own latent
+    path. At amplitude a, frame t moves a x the real clip's shut share at t towards the point
+    that shuts that face's eyes (:func:`mocohd.data.steered.shut_latents`, the search behind
+    the steered real clips); so a = 1 adds the whole blink a steered real clip makes, and
+    a = 0 is the clip as generated.
+
+    Returns {"checkpoint", "step", "clips", "seed", "rows"}; one row per amplitude (0 first):
+    the mean change of the 3D D's score and of the image D's (scored at the pair with the eyes
+    most shut) against a = 0, with standard errors, the share of clips whose 3D D score rose,
+    and the mean |pixel change|. A score that rises from a = 0 on is a slope the generator
+    could climb towards blinking; one that falls at small a is a dip it would cross first."""
+    from ..data.steered import blink_path, check_steerable, shut_latents
+    from ..train.video_gan import pool_to_size
+
+    run = _load_run(checkpoint)
+    check_steerable(run["domain"])
+    video_generator, size, frames = run["video_generator"], run["size"], run["config"].frames
+    gi = video_generator.image_generator
+    # the real blinks to add: clips of the blink-alone world whose eyes do move
+    toy = make_clips(run["domain"], 4 * n, frames=frames, size=32, seed=seed)
+    eye_open = toy.motion[moving(toy, "eye_open")][:n, :, toy.motion_names.index("eye_open")]  # (n, T)
+    if len(eye_open) < n:
+        raise ValueError(f"only {len(eye_open)} of {4 * n} toy clips blink; ask for at most {len(eye_open)} clips")
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        w0 = gi.get_latent(torch.randn(n, gi.style_dim, generator=generator)).float()
+        w, _, _ = video_generator.motion(w0, frames, generator=generator)  # (n, T, D)
+    noise = video_generator.video_noise(n, generator)
+    w_shut = shut_latents(video_generator, w0, noise, iterations=iterations)
+    blink = blink_path(w0, w_shut, eye_open) - w0[:, None]  # (n, T, D), zero at frame 0
+    deepest = (eye_open[:, :1] - eye_open[:, 1:]).argmax(1, keepdim=True)  # pair (0, k) with the eyes most shut
+    clips, scores = {}, {}
+    for a in sorted({0.0, *amplitudes}):
+        with torch.no_grad():
+            clips[a] = pool_to_size(video_generator.render(w + a * blink, noise=noise).float().clamp(-1, 1), size)
+        scores[a] = {"video": video_scores(run["d_3d"], clips[a]),
+                     "image": pair_scores(run["d_img"], clips[a]).gather(1, deepest)[:, 0]}
+    rows = []
+    for a in clips:
+        row = {"amplitude": a, "pixels": (clips[a] - clips[0.0]).abs().mean().item(),
+               "rose": (scores[a]["video"] > scores[0.0]["video"]).float().mean().item()}
+        for d in ("video", "image"):
+            row[d] = _mean_and_error(scores[a][d] - scores[0.0][d])
+        rows.append(row)
+    return {"checkpoint": str(checkpoint), "step": run["step"], "clips": n, "seed": seed, "rows": rows}
+
+
+def format_blink_reward(result: dict) -> str:
+    lines = [f"{result['checkpoint']} (step {result['step']}): a real blink added to {result['clips']} generated "
+             f"clips (seed {result['seed']}), score change against the clips as generated",
+             "  amplitude   3D D               clips rising   image D            mean |pixel change|"]
+    for row in result["rows"]:
+        (v, ve), (i, ie) = row["video"], row["image"]
+        lines.append(f"  {row['amplitude']:9.2f}   {v:+.4f} ± {ve:.4f}   {row['rose']:12.2f}   "
+                     f"{i:+.4f} ± {ie:.4f}   {row['pixels']:.4f}")
+    return "\n".join(lines)
 
 
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
@@ -246,6 +324,9 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=1500, help="--fresh: training steps")
     p.add_argument("--size", type=int, default=None, help="--fresh: clip size (default: the preset's)")
     p.add_argument("--lr", type=float, default=1e-4, help="--fresh: Adam learning rate (training's 1e-4)")
+    p.add_argument("--blink-reward", action="store_true",
+                   help="instead of the probe: add real blinks to a blink-alone run's generated clips and "
+                        "report how the discriminators' scores change (blink_reward)")
     p.add_argument("--clips", type=int, default=96)
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
@@ -255,7 +336,10 @@ def main(argv=None) -> None:
     if not args.checkpoints and not args.fresh:
         p.error("give run checkpoints to probe, or --fresh FACTOR")
     for path in args.checkpoints:
-        print(format_probe(probe(path, args.clips, args.seed)))
+        if args.blink_reward:
+            print(format_blink_reward(blink_reward(path, n=args.clips, seed=args.seed)), flush=True)
+        else:
+            print(format_probe(probe(path, args.clips, args.seed)), flush=True)
     for factor in args.fresh:
         for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, lr=args.lr,
                                              size=args.size):
