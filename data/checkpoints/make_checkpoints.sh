@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 28 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 30 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
@@ -26,7 +26,7 @@ BIG_EYES_IMAGE_STEPS=${BIG_EYES_IMAGE_STEPS:-2500}
 BIG_EYES_MOTION_STEPS=${BIG_EYES_MOTION_STEPS:-500}
 BIG_EYES_LONG_STEPS=${BIG_EYES_LONG_STEPS:-1600}  # the big-eyes run trained on (eyes moved less)
 HELD_STEPS=${HELD_STEPS:-500}  # the big-eyes runs whose discriminators also play real against held-open eyes
-BLINKS_STEPS=${BLINKS_STEPS:-"500 1500"}  # the stages kept of the run on toy:faces_big_eyes_blinks
+BLINKS_STEPS=${BLINKS_STEPS:-"500 1500 3000"}  # the stages kept of the run on toy:faces_big_eyes_blinks
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
 
