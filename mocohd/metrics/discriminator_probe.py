@@ -213,7 +213,8 @@ def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed
     check_steerable(run["domain"])
     video_generator, size, frames = run["video_generator"], run["size"], run["config"].frames
     gi = video_generator.image_generator
-    # the real blinks to add: clips of the blink-alone world whose eyes do move
+    # the real blinks to add: clips of the blink-alone world whose eyes do move (only their
+    # eye openness is used, so they are drawn small)
     toy = make_clips(run["domain"], 4 * n, frames=frames, size=32, seed=seed)
     eye_open = toy.motion[moving(toy, "eye_open")][:n, :, toy.motion_names.index("eye_open")]  # (n, T)
     if len(eye_open) < n:
