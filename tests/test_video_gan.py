@@ -242,6 +242,34 @@ def test_killed_run_resumes_bit_identical(tiny_generator, tmp_path):
         assert all(torch.equal(a[name][k], b[name][k]) for k in a[name]), name
 
 
+
+def test_a_shipped_state_trains_on_as_its_run_folder_would(tiny_generator, tmp_path):
+    """``ship state`` keeps all that --resume reads: a copy of it, trained on, ends bit-identical
+    to the run folder trained on."""
+    import json
+    import shutil
+
+    from mocohd.train.ship import ship_state
+
+    subprocess.run(_train_cmd(tiny_generator, tmp_path / "run", 2), check=True, env=_env(), capture_output=True)
+    prov = ship_state("faces", tmp_path / "run", tmp_path / "states", name="kept")
+    kept = tmp_path / "states" / "kept"
+    assert prov["steps"] == 2 and json.loads((kept / "state.json").read_text())["files"].keys() == {
+        "checkpoint.pt", "config.json", "log.csv"}
+    assert "--resume" in prov["continue"] and "--g-steps 2" in prov["continue"]
+    shutil.copytree(kept, tmp_path / "copy")
+    for run in ("run", "copy"):
+        subprocess.run(_train_cmd(tiny_generator, tmp_path / run, 3, ["--resume"]), check=True, env=_env(),
+                       capture_output=True)
+    a = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "copy" / "checkpoint.pt", weights_only=True)
+    assert a["step"] == b["step"] == 3
+    for name in ("motion", "d_3d", "d_img"):
+        assert all(torch.equal(a["state_dicts"][name][k], b["state_dicts"][name][k]) for k in a["state_dicts"][name])
+    with pytest.raises(FileNotFoundError, match="lacks log.csv"):
+        (tmp_path / "run" / "log.csv").unlink()
+        ship_state("faces", tmp_path / "run", tmp_path / "states")
+
 def _losses(path):
     with open(path) as f:
         return [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(f)]

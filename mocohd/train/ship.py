@@ -6,7 +6,9 @@ vs real toy images, next to the real-vs-real floor and the untrained-generator c
 writes a provenance JSON. ``... ship video --domain faces --run ...`` exports the motion
 generator with its provenance. ``... ship compare --domain faces --runs "with MI=RUN_A"
 "without MI=RUN_B"`` puts video runs side by side (time per iteration, last losses, motion
-statistics) for the ablations. ``data/checkpoints/make_checkpoints.sh`` runs everything.
+statistics) for the ablations. ``... ship state --domain faces --run ...`` keeps a video run's
+whole training state (discriminators and optimisers too) under ``data/checkpoints/states/``, for
+a run that later sessions train on. ``data/checkpoints/make_checkpoints.sh`` runs everything.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -171,6 +175,48 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     return provenance
 
 
+STATE_FILES = ("checkpoint.pt", "config.json", "log.csv")
+
+
+def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note: str = "", name: str = "") -> dict:
+    """Keep a video run's whole training state (discriminators, optimisers, RNG) so it can train on.
+
+    A shipped motion file holds the LSTM alone; a run that several sessions train in turn needs
+    everything ``--resume`` reads. This copies the run folder's checkpoint, config and loss log
+    into ``out_dir/name/`` with a provenance JSON that says how to continue."""
+    from .video_gan import ABLATION_FLAGS
+    from .video_gan import FORMAT as VIDEO_FORMAT
+
+    run = Path(run)
+    missing = [f for f in STATE_FILES if not (run / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{run} lacks {', '.join(missing)}: --run must be a video training run folder")
+    ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
+    stem = name or f"{domain}_state"
+    dest = out_dir / stem
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in STATE_FILES:
+        shutil.copyfile(run / f, dest / f".{f}.tmp")
+        os.replace(dest / f".{f}.tmp", dest / f)
+    summary = _run_summary(run)
+    cfg = ckpt["config"]
+    changed = _changed_settings(cfg, to_dict(video_preset("full")),
+                                skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
+    provenance = {
+        "what": f"the whole training state of a video run on toy-world {domain} clips at step {ckpt['step']} "
+                "(motion generator, discriminators, optimisers, RNG states, config and loss log)",
+        "continue": f"cp -r {dest} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
+                    f"--data toy:{domain} --image-generator {cfg['image_generator']} --steps STEPS "
+                    f"--ckpt-every {cfg['ckpt_every']}{changed} --out runs/ckpt/{stem} --resume",
+        "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
+        "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
+        "files": {f: {"sha256": sha256(dest / f), "bytes": (dest / f).stat().st_size} for f in STATE_FILES},
+        "torch": torch.__version__, "python": platform.python_version(), "note": note,
+    }
+    (dest / "state.json").write_text(json.dumps(provenance, indent=2))
+    return provenance
+
+
 def _video_data_source(cfg: dict, domain: str) -> str:
     """The call that drew a video run's real clips."""
     if cfg.get("steered_real"):
@@ -241,7 +287,7 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, rep
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["image", "video", "bf16-quality", "compare"])
+    p.add_argument("kind", choices=["image", "video", "state", "bf16-quality", "compare"])
     p.add_argument("--domain", required=True, choices=DRAWABLE)
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=RUN", help="compare: labelled video run folders")
@@ -270,6 +316,9 @@ def main(argv=None) -> None:
         p.error(f"{args.kind} needs --run: the training run folder")
     if args.kind == "image":
         print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
+    elif args.kind == "state":
+        out_dir = args.out_dir if args.out_dir != SHIPPED else SHIPPED / "states"
+        print(json.dumps(ship_state(args.domain, args.run, out_dir, note=args.note, name=args.name), indent=2))
     else:
         print(json.dumps(ship_video(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
 
