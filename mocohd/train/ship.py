@@ -205,7 +205,7 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     provenance = {
         "what": f"the whole training state of a video run on toy-world {domain} clips at step {ckpt['step']} "
                 "(motion generator, discriminators, optimisers, RNG states, config and loss log)",
-        "continue": f"cp -r {dest} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
+        "continue": f"mkdir -p runs/ckpt && cp -r {dest} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
                     f"--data toy:{domain} --image-generator {cfg['image_generator']} --steps STEPS "
                     f"--ckpt-every {cfg['ckpt_every']}{changed} --out runs/ckpt/{stem} --resume",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
