@@ -202,10 +202,12 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     cfg = ckpt["config"]
     changed = _changed_settings(cfg, to_dict(video_preset("full")),
                                 skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
+    root = SHIPPED.parents[1]  # the command reads from a clone's root, wherever it lies
+    shown = dest.resolve().relative_to(root) if dest.resolve().is_relative_to(root) else dest
     provenance = {
         "what": f"the whole training state of a video run on toy-world {domain} clips at step {ckpt['step']} "
                 "(motion generator, discriminators, optimisers, RNG states, config and loss log)",
-        "continue": f"mkdir -p runs/ckpt && cp -r {dest} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
+        "continue": f"mkdir -p runs/ckpt && cp -r {shown} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
                     f"--data toy:{domain} --image-generator {cfg['image_generator']} --steps STEPS "
                     f"--ckpt-every {cfg['ckpt_every']}{changed} --out runs/ckpt/{stem} --resume",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
