@@ -242,7 +242,6 @@ def test_killed_run_resumes_bit_identical(tiny_generator, tmp_path):
         assert all(torch.equal(a[name][k], b[name][k]) for k in a[name]), name
 
 
-
 def test_a_shipped_state_trains_on_as_its_run_folder_would(tiny_generator, tmp_path):
     """``ship state`` keeps all that --resume reads: a copy of it, trained on, ends bit-identical
     to the run folder trained on."""
@@ -269,6 +268,7 @@ def test_a_shipped_state_trains_on_as_its_run_folder_would(tiny_generator, tmp_p
     with pytest.raises(FileNotFoundError, match="lacks log.csv"):
         (tmp_path / "run" / "log.csv").unlink()
         ship_state("faces", tmp_path / "run", tmp_path / "states")
+
 
 def _losses(path):
     with open(path) as f:

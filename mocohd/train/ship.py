@@ -146,7 +146,7 @@ def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
 def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "") -> dict:
     """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``."""
     from .video_gan import FORMAT as VIDEO_FORMAT
-    from .video_gan import ABLATION_FLAGS, export_motion
+    from .video_gan import export_motion
 
     run = Path(run)
     ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
@@ -155,8 +155,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    changed = _changed_settings(cfg, to_dict(video_preset("full")),
-                                skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
+    changed = _video_flags(cfg)
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
@@ -184,7 +183,6 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     A shipped motion file holds the LSTM alone; a run that several sessions train in turn needs
     everything ``--resume`` reads. This copies the run folder's checkpoint, config and loss log
     into ``out_dir/name/`` with a provenance JSON that says how to continue."""
-    from .video_gan import ABLATION_FLAGS
     from .video_gan import FORMAT as VIDEO_FORMAT
 
     run = Path(run)
@@ -200,8 +198,7 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         os.replace(dest / f".{f}.tmp", dest / f)
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    changed = _changed_settings(cfg, to_dict(video_preset("full")),
-                                skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
+    changed = _video_flags(cfg)
     root = SHIPPED.parents[1]  # the command reads from a clone's root, wherever it lies
     shown = dest.resolve().relative_to(root) if dest.resolve().is_relative_to(root) else dest
     provenance = {
@@ -250,6 +247,14 @@ def _changed_settings(cfg: dict, full: dict, skip: set, off_flags=()) -> str:
         else:
             flags += f" --{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
     return flags
+
+
+def _video_flags(cfg: dict) -> str:
+    """The trainer flags of a video run's settings that differ from the full preset."""
+    from .video_gan import ABLATION_FLAGS
+
+    return _changed_settings(cfg, to_dict(video_preset("full")),
+                             skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
 
 
 def _ship_flags(name: str, default_name: str, out_dir: Path) -> str:
