@@ -1421,9 +1421,10 @@ if domain == "faces" and steered_motion.exists():
 # discriminators are wider and train for 100,000 iterations and more.
 #
 # The run is reproducible bit for bit: trained again from nothing with the same command, on
-# another day, its LSTM at 500 iterations equals the shipped file's tensor for tensor. Its
-# whole training state at 1,300 iterations (LSTM, both discriminators, their optimisers and
-# random states, config and loss log: 86 MB) ships in
+# another day, its LSTM at 500 iterations equals the shipped file's tensor for tensor; stopped
+# at 1,350 and resumed in a later session, its LSTM at 1,500 equals the shipped 1,500 file's.
+# Its whole training state at 2,650 iterations (LSTM, both discriminators, their optimisers
+# and random states, config and loss log: 86 MB) ships in
 # `data/checkpoints/states/faces_big_eyes_blinks_steered_d32/`, so training it on does not
 # start from nothing (exercise 10; `state.json` holds the command). The cell measures the
 # toy clips, their steered versions and the three stages of the run as in the table (one

@@ -248,7 +248,7 @@ ship_video faces_big_eyes_blinks _gib "$BIG_EYES_MOTION_STEPS" \
 #     pictures and only motion can tell them apart (notebook 05, section 8). Kept at each of
 #     BLINKS_STEPS.
 #     (data/checkpoints/states/faces_big_eyes_blinks_steered_d32/ keeps the run's whole state at
-#     1,300 iterations, made by `python -m mocohd.train.ship state`, for training it on by hand.)
+#     2,650 iterations, made by `python -m mocohd.train.ship state`, for training it on by hand.)
 for steps in $BLINKS_STEPS; do
   video faces_big_eyes_blinks "$steps" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
       --video-frame-size 32 --steered-real true
