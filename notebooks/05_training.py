@@ -1422,7 +1422,8 @@ if domain == "faces" and steered_motion.exists():
 #
 # The run is reproducible bit for bit: trained again from nothing with the same command, on
 # another day, its LSTM at 500 iterations equals the shipped file's tensor for tensor; stopped
-# at 1,350 and resumed in a later session, its LSTM at 1,500 equals the shipped 1,500 file's.
+# at 1,350 and resumed in a later session, its LSTM at 1,500 equals the shipped 1,500 file's,
+# and stopped again at 2,650 and resumed in the next, its LSTM at 3,000 equals the 3,000 file's.
 # Its whole training state at 2,650 iterations (LSTM, both discriminators, their optimisers
 # and random states, config and loss log: 86 MB) ships in
 # `data/checkpoints/states/faces_big_eyes_blinks_steered_d32/`, so training it on does not
