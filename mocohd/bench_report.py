@@ -22,7 +22,8 @@ def report(results: dict) -> str:
     m = results["machine"]
     load = lambda v: " / ".join(f"{x:.2f}" for x in v)  # noqa: E731
     out = [f"# mocohd bench, {results['started']}{' (--quick)' if results['quick'] else ''}", "",
-           f"- CPU: {m['cpu']} ({m['cpu_flags']}); torch {m['torch']}, {m['threads']} threads",
+           f"- CPU: {m['cpu']} ({m['cpu_flags']}; {m.get('bf16', 'bf16 support unknown')}); "
+           f"torch {m['torch']}, {m['threads']} threads",
            f"- load average (1/5/15 min) before: {load(m['load_before'])}, after: {load(m['load_after'])}"
            " (a load above the thread count means other work shared the cores: all times are inflated)",
            f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB",

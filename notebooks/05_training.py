@@ -1557,6 +1557,13 @@ if mode == "full" and {"with MI, 800 it", "without MI, 800 it"} <= set(table):
 # discriminator's instance norms produced NaNs in bf16, and oneDNN's bf16 weight gradients
 # are slow without AMX).
 #
+# The gain needs the CPU's own bf16 instructions. On another 2-core machine with AVX-512 but
+# no AVX512-BF16 (bench of 2026-12-03), PyTorch emulated bf16: its matmul peak was 61 GFLOP/s
+# against 284 in fp32, and bf16 + channels_last made the full iteration 1.06× and the smoke
+# one 1.69× *slower* than fp32. So the trainers read the CPU's flags (`mocohd/hardware.py`)
+# and warn when a run asks for bf16 on a CPU without them; `--bf16 false` is then the faster
+# choice, except to continue or reproduce a bf16 run bit for bit.
+#
 # Faster, but does it train to the same place? `make checkpoints` trains the faces motion
 # generator for 60 iterations three times (over the 1,200-step faces generator, like the MI
 # ablation): in fp32, in bf16 with the same seed, and in bf16 with another seed (`python -m mocohd.train.ship compare ...` wrote the result below). If the

@@ -12,6 +12,7 @@ import copy
 import json
 import math
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..config import ImageGANConfig, from_dict, to_dict
+from ..hardware import bf16_warning
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
 from .log import append_csv
@@ -120,6 +122,8 @@ class ImageGANTrainer:
     def __init__(self, cfg: ImageGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
+        if advice := bf16_warning(cfg.bf16):
+            warnings.warn(advice, stacklevel=2)
         self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg)
         if cfg.init_generator:
             init_from_generator(self.g, self.g_ema, cfg)

@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from tqdm.auto import tqdm
 from ..augment import random_temporal_flip, warp
 from ..config import VideoGANConfig, from_dict, to_dict, video_preset
 from ..contrastive_discriminator import build_contrastive_discriminator
+from ..hardware import bf16_warning
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
@@ -247,6 +249,8 @@ class VideoGANTrainer:
         self.lo = self.rank * self.local_batch  # this rank's slice of every global draw
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
+            if advice := bf16_warning(cfg.bf16):
+                warnings.warn(advice, stacklevel=2)
         torch.manual_seed(cfg.seed)
         self._build_models()
         self._build_optimizers()
