@@ -49,7 +49,7 @@ big_eyes_motion_checkpoint = "data/checkpoints/faces_big_eyes_motion.pt"  # over
 ablation_dir = "data/checkpoints/ablation"  # faces motion generators trained with and without the MI loss
 n_videos = None  # videos per motion measurement; None: 8 (smoke) or 32 (full)
 steps = None  # training iterations; None: 3 (smoke) or 200 (full)
-bf16 = True  # bf16 autocast for rendering frames through G_I
+bf16 = True  # bf16 autocast for rendering frames through G_I (slower than fp32 on a CPU without bf16 instructions: the trainer warns)
 channels_last = True
 out_dir = "runs/05_training"
 
