@@ -41,8 +41,8 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from .bench_report import report, write_report
-from .hardware import BF16_FLAGS, cpu_flags, has_native_bf16
 from .config import ImageGANConfig, image_preset, to_dict, video_preset
+from .hardware import BF16_FLAGS, cpu_flags, has_native_bf16
 from .image_generator import Generator
 from .layers import ModulatedConv2d
 from .params import repo_root, shipped_checkpoint

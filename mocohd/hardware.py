@@ -42,5 +42,5 @@ def bf16_warning(bf16: bool, flags: set[str] | None = None) -> str | None:
     return ("bf16 autocast is on (--bf16 true), but this CPU has no bf16 instructions (none of "
             f"{', '.join(BF16_FLAGS)} among its flags), so PyTorch emulates bf16 and it usually runs slower "
             "than fp32: `make bench` compares the two here. Pass --bf16 false (bf16=False in a config or a "
-            "notebook's parameters) for speed. Keep --bf16 true "
-            "only to continue or reproduce a bf16 run bit for bit (the shipped runs say which they used)")
+            "notebook's parameters) for speed. Keep --bf16 true only to continue or reproduce a bf16 run "
+            "bit for bit (the shipped runs say which they used)")

@@ -45,9 +45,9 @@ from tqdm.auto import tqdm
 from ..augment import random_temporal_flip, warp
 from ..config import VideoGANConfig, from_dict, to_dict, video_preset
 from ..contrastive_discriminator import build_contrastive_discriminator
-from ..hardware import bf16_warning
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
+from ..hardware import bf16_warning
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
                       ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
