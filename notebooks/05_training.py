@@ -1424,6 +1424,11 @@ if domain == "faces" and steered_motion.exists():
 # another day, its LSTM at 500 iterations equals the shipped file's tensor for tensor; stopped
 # at 1,350 and resumed in a later session, its LSTM at 1,500 equals the shipped 1,500 file's,
 # and stopped again at 2,650 and resumed in the next, its LSTM at 3,000 equals the 3,000 file's.
+# All of those sessions ran on CPUs with AVX512-BF16. Continued from 2,650 on one without it,
+# the run reached 3,000 with LSTM weights up to 0.028 away from that file's: PyTorch chooses
+# its kernels by the CPU's instructions, other kernels round the last bit otherwise (in fp32
+# too), and a GAN magnifies the difference. So "bit for bit" holds on one kind of CPU; each
+# checkpoint lists the CPUs that trained it, and a resume on another kind warns.
 # Its whole training state at 2,650 iterations (LSTM, both discriminators, their optimisers
 # and random states, config and loss log: 86 MB) ships in
 # `data/checkpoints/states/faces_big_eyes_blinks_steered_d32/`, so training it on does not
@@ -1562,7 +1567,8 @@ if mode == "full" and {"with MI, 800 it", "without MI, 800 it"} <= set(table):
 # against 284 in fp32, and bf16 + channels_last made the full iteration 1.06× and the smoke
 # one 1.69× *slower* than fp32. So the trainers read the CPU's flags (`mocohd/hardware.py`)
 # and warn when a run asks for bf16 on a CPU without them; `--bf16 false` is then the faster
-# choice, except to continue or reproduce a bf16 run bit for bit.
+# choice, except to continue a bf16 run in its own precision (bit for bit it repeats only on
+# the kind of CPU it was trained on: section 8).
 #
 # Faster, but does it train to the same place? `make checkpoints` trains the faces motion
 # generator for 60 iterations three times (over the 1,200-step faces generator, like the MI

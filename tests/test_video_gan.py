@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from mocohd.config import image_preset, to_dict, video_preset
+from mocohd.hardware import cpu_signature
 from mocohd.pca import fit_w_pca, save_w_pca
 from mocohd.train.image_gan import ImageGANTrainer, export_generator
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
@@ -104,6 +105,9 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
     assert "--no-contrastive" not in prov["command"]
     assert recorded_config(prov["command"]) == to_dict(cfg)  # the command trains this very run again
     assert json.loads((tmp_path / "out" / "faces_motion_nomi.json").read_text())["note"] == "ablation"
+    here = [{"from_step": 0, **cpu_signature()}]  # the CPU that trained it, in the provenance and the file
+    assert prov["machines"] == here
+    assert torch.load(tmp_path / "out" / "faces_motion_nomi.pt", weights_only=True)["machines"] == here
     assert load_video_generator(tmp_path / "out" / "faces_motion_nomi.pt")(torch.randn(1, 32), n_frames=3)[
         "video"].shape == (1, 3, 3, 32, 32)
 
@@ -256,6 +260,7 @@ def test_a_shipped_state_trains_on_as_its_run_folder_would(tiny_generator, tmp_p
     assert prov["steps"] == 2 and json.loads((kept / "state.json").read_text())["files"].keys() == {
         "checkpoint.pt", "config.json", "log.csv"}
     assert "--resume" in prov["continue"] and "--g-steps 2" in prov["continue"]
+    assert [m["from_step"] for m in prov["machines"]] == [0]  # resumed on the same CPU: still one entry
     shutil.copytree(kept, tmp_path / "copy")
     for run in ("run", "copy"):
         subprocess.run(_train_cmd(tiny_generator, tmp_path / run, 3, ["--resume"]), check=True, env=_env(),

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..config import ImageGANConfig, from_dict, to_dict
-from ..hardware import bf16_warning
+from ..hardware import bf16_warning, machine_log
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
 from .log import append_csv
@@ -128,6 +128,7 @@ class ImageGANTrainer:
         if cfg.init_generator:
             init_from_generator(self.g, self.g_ema, cfg)
         self.step = 0
+        self.machines, _ = machine_log(None, 0)  # the CPUs that trained this run (hardware.py)
         self.mean_path_length = torch.zeros(())
         self.images = load_images(cfg)
         self.fixed_z = torch.randn(16, cfg.style_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
@@ -195,7 +196,7 @@ class ImageGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "state_dicts": {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
                                 "g_opt": self.g_opt.state_dict(), "d_opt": self.d_opt.state_dict()},
-                "mean_path_length": self.mean_path_length, "rng": rng_state()}
+                "mean_path_length": self.mean_path_length, "rng": rng_state(), "machines": self.machines}
 
     def save(self, path: str | Path | None = None) -> Path:
         return save_checkpoint(path or self.out / "checkpoint.pt", self.state())
@@ -206,6 +207,9 @@ class ImageGANTrainer:
         for name in ("g", "d", "g_ema", "g_opt", "d_opt"):
             getattr(self, name).load_state_dict(sd[name])
         self.step, self.mean_path_length = ckpt["step"], ckpt["mean_path_length"]
+        self.machines, change = machine_log(ckpt.get("machines"), self.step)
+        if change:
+            warnings.warn(change, stacklevel=2)
         set_rng_state(ckpt["rng"])
 
     @torch.no_grad()

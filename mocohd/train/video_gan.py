@@ -47,7 +47,7 @@ from ..config import VideoGANConfig, from_dict, to_dict, video_preset
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
-from ..hardware import bf16_warning
+from ..hardware import bf16_warning, machine_log
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
                       ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
@@ -251,6 +251,7 @@ class VideoGANTrainer:
             self.out.mkdir(parents=True, exist_ok=True)
             if advice := bf16_warning(cfg.bf16):
                 warnings.warn(advice, stacklevel=2)
+        self.machines, _ = machine_log(None, 0)  # the CPUs that trained this run (hardware.py)
         torch.manual_seed(cfg.seed)
         self._build_models()
         self._build_optimizers()
@@ -477,7 +478,8 @@ class VideoGANTrainer:
                   opt_dimg=self.opt_dimg.state_dict())
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
-                "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256}
+                "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
+                "machines": self.machines}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -495,6 +497,9 @@ class VideoGANTrainer:
         self.opt_d3d.load_state_dict(sd["opt_d3d"])
         self.opt_dimg.load_state_dict(sd["opt_dimg"])
         self.step, self.epoch, self.position = ckpt["step"], ckpt["epoch"], ckpt["position"]
+        self.machines, change = machine_log(ckpt.get("machines"), self.step)
+        if change and self.rank == 0:
+            warnings.warn(change, stacklevel=2)
         self.sampler.set_epoch(self.epoch)
         self.order = list(self.sampler)
         set_rng_state(ckpt["rng"])
@@ -610,7 +615,8 @@ def _resolve(p: str) -> Path:
 def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> Path:
     """Keep config + motion generator only, for the small shipped files."""
     ckpt = load_checkpoint(checkpoint, FORMAT)
-    keep = ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng", "image_generator_sha256")
+    keep = ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng", "image_generator_sha256",
+            "machines")
     small = {k: ckpt[k] for k in keep if k in ckpt}
     small["state_dicts"] = {"motion": ckpt["state_dicts"]["motion"]}
     return save_checkpoint(out, {**small, **(extra or {})})
