@@ -42,7 +42,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .bench_report import report, write_report
 from .config import ImageGANConfig, image_preset, to_dict, video_preset
-from .hardware import BF16_FLAGS, cpu_flags, has_native_bf16
+from .hardware import BF16_FLAGS, cpu_flags, cpu_model, has_native_bf16
 from .image_generator import Generator
 from .layers import ModulatedConv2d
 from .params import repo_root, shipped_checkpoint
@@ -275,12 +275,7 @@ def video_iterations(preset: str, generator: Path, pca: Path, modes=TRAIN_MODES,
 
 
 def machine_info() -> dict:
-    model = platform.processor()
-    try:
-        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), model)
-    except OSError:
-        pass
+    model = cpu_model()
     flags = cpu_flags()
     wanted = [f for f in ("avx2", "avx512f", *BF16_FLAGS) if f in flags]
     native = {True: "has bf16 instructions", False: "no bf16 instructions: bf16 is emulated",
