@@ -169,7 +169,8 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": _video_data_source(cfg, domain)},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
-        "machines": ckpt.get("machines", []), "torch": torch.__version__, "python": platform.python_version(), "note": note,
+        "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
+        "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
     return provenance
@@ -211,7 +212,8 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "files": {f: {"sha256": sha256(dest / f), "bytes": (dest / f).stat().st_size} for f in STATE_FILES},
-        "machines": ckpt.get("machines", []), "torch": torch.__version__, "python": platform.python_version(), "note": note,
+        "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
+        "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
     (dest / "state.json").write_text(json.dumps(provenance, indent=2))
     return provenance
