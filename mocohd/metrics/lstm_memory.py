@@ -36,8 +36,8 @@ GATES = ("input", "forget", "cell", "output")  # the order of nn.LSTMCell's four
 def lstm_gates(cell: torch.nn.LSTMCell, x: torch.Tensor, h: torch.Tensor) -> dict:
     """The gate activations of one LSTMCell step from input x and state h: name -> (B, h_dim)."""
     pre = x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
-    i, f, g, o = pre.chunk(4, dim=1)
-    return {"input": torch.sigmoid(i), "forget": torch.sigmoid(f), "cell": torch.tanh(g), "output": torch.sigmoid(o)}
+    blocks = dict(zip(GATES, pre.chunk(4, dim=1)))
+    return {name: torch.tanh(b) if name == "cell" else torch.sigmoid(b) for name, b in blocks.items()}
 
 
 @torch.no_grad()
