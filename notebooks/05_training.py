@@ -1298,7 +1298,8 @@ if domain == "faces" and all(path.exists() for path in small_d_runs.values()):
 # The paper's answer is a better image generator, which costs hours of CPU per attempt here
 # and never reaches perfect. But in the blink-alone world we can build the limit directly:
 # real clips whose every frame $G_I$ itself drew, carrying the real clips' blinks.
-# `mocohd.data.steered` does it in three steps, for each real clip:
+# `mocohd.data.steered` does it in three steps, for each real toy clip that starts with its
+# eyes open (why only those, the subsection "Which way the discriminators pay" below tells):
 #
 # 1. draw a face $w_0$ exactly as the video generator draws its first frame (mapping network,
 #    one noise map per video);
@@ -1322,15 +1323,16 @@ if domain == "faces" and all(path.exists() for path in small_d_runs.values()):
 # they carry, and how the feature network reads their eyes:
 
 # %%
-from mocohd.data.steered import steered_clips
+from mocohd.data.steered import open_eyed_toy_clips, steered_clips
 from mocohd.metrics.motion_stats import clip_numbers, motion_report
 
 steered_motion = p["ablation_dir"] / "faces_big_eyes_blinks_steered_d32_motion_500.pt"
 if domain == "faces" and steered_motion.exists():
     steered_vg = load_video_generator(steered_motion)
-    # the clips of make_clips(..., seed=seed), their blinks drawn by G_I (fewer search steps in smoke mode)
+    # the toy clips of seed `seed` that start with open eyes, their blinks drawn by G_I
+    # (fewer search steps in smoke mode)
     steered = steered_clips(steered_vg, n_videos, 16, seed=seed, iterations=by_mode(mode, 10, 20)).clamp(-1, 1)
-    toy = make_clips("faces_big_eyes_blinks", n_videos, frames=16, size=64, seed=seed)
+    toy = open_eyed_toy_clips(n_videos, 16, seed=seed, size=64)
     shown = min(4, n_videos)
     show_videos(torch.cat([toy.video[:shown], steered[:shown]]), columns=shown, fps=6,
                 titles=[f"toy clip {i}" for i in range(shown)] + [f"drawn by G_I {i}" for i in range(shown)])
@@ -1364,7 +1366,10 @@ if domain == "faces" and steered_motion.exists():
 #
 # (`ablation/faces_big_eyes_blinks_steered_d32_motion_{500,1500,3000}.pt`: one run, kept at 500,
 # 1,500 and 3,000 iterations; 1,661 s, 3,289 s and 8,540 s of training, after 679 s drawing the
-# 1,000 steered clips.) Four things to read:
+# 1,000 steered clips.) All three were trained on version 1 of the steered clips, which
+# followed every toy clip, including those that start mid-blink; the cell below draws version
+# 2, which follows only clips that start with open eyes (see "Which way the discriminators
+# pay" below), so its first two rows differ from the table's. Four things to read:
 #
 # - **The control does what it was built for.** The steered clips blink: they go there and
 #   back in 41 % of clips (toy clips 49 %), and their largest step is 0.41, most of a real

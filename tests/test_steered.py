@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mocohd.config import video_preset
-from mocohd.data.steered import SteeredVideoDataset, blink_path, check_steerable, steered_clips
+from mocohd.data.steered import (OPEN_AT, SteeredVideoDataset, blink_path, check_steerable, open_eyed_blinks,
+                                 steered_clips)
 from mocohd.data.toyworld import make_clips
 from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
@@ -40,6 +41,27 @@ def test_only_the_blink_alone_world_can_be_steered():
         check_steerable("faces")
 
 
+def test_steered_clips_follow_only_toy_clips_that_start_with_open_eyes():
+    n, frames = 48, 16
+    eye_open = open_eyed_blinks(n, frames, seed=5)
+    assert eye_open.shape == (n, frames) and torch.equal(eye_open, open_eyed_blinks(n, frames, seed=5))
+    assert (eye_open[:, 0] >= OPEN_AT).all()
+    # they are the toy world's own clips, in its order, less those that start mid-blink
+    toy = make_clips("faces_big_eyes_blinks", 2 * n, frames=frames, size=32, seed=5)
+    every = toy.motion[:, :, toy.motion_names.index("eye_open")]
+    kept = every[every[:, 0] >= OPEN_AT]
+    assert len(kept) < len(every)  # some toy clips do start mid-blink
+    torch.testing.assert_close(eye_open[:len(kept)], kept[:n])
+    # so the path never opens the eyes past the face G_I drew by more than the 5% margin,
+    # and most clips blink: shut at least halfway and open again
+    share = blink_path(torch.zeros(n, 1), torch.ones(n, 1), eye_open)[..., 0]
+    assert share.min() >= -(1 - OPEN_AT) / OPEN_AT - 1e-6
+    shut_then_open = [(row.max() > 0.5) and (row[row.argmax():].min() < 0.2) for row in share]
+    assert sum(shut_then_open) >= n // 3
+    with pytest.raises(ValueError, match="lower open_at"):
+        open_eyed_blinks(4, frames, open_at=1.5)
+
+
 @pytest.mark.skipif(not BLINK_MOTION.exists(), reason="needs the shipped blink-world files")
 def test_steered_clips_blink_as_the_real_clips_do_with_g_is_first_frame():
     vg = load_video_generator(BLINK_MOTION, BLINK_GI)
@@ -55,8 +77,7 @@ def test_steered_clips_blink_as_the_real_clips_do_with_g_is_first_frame():
     torch.testing.assert_close(video[:, 0], first, atol=1e-4, rtol=0)
     # the feature network reads the real clips' blinks off the steered ones: each clip's change
     # from its first frame (faces start with their own eyes, so levels differ; measured 0.78)
-    real = make_clips("faces_big_eyes_blinks", n, frames=frames, size=64, seed=seed)
-    target = real.motion[:, :, real.motion_names.index("eye_open")]
+    target = open_eyed_blinks(n, frames, seed)
     factors, names = video_factors(video.clamp(-1, 1), "faces_big_eyes_blinks", load_toy_feature_net())
     reading = factors[..., names.index("motion:eye_open")]
     assert (target.std(1) > 0.1).sum() >= 3  # clips with a blink in them
@@ -106,8 +127,9 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     # larger the blink, the more the frames change
     from mocohd.metrics.discriminator_probe import blink_reward, format_blink_reward
 
-    reward = blink_reward(tmp_path / "run" / "checkpoint.pt", amplitudes=(1.0, 0.5), n=4, iterations=2)
-    rows = reward["rows"]
+    reward = blink_reward(tmp_path / "run" / "checkpoint.pt", amplitudes=(1.0, 0.5, -1.0), n=4, iterations=2)
+    away, *rows = reward["rows"]  # a = -1 first: the same distance away from shut
+    assert away["amplitude"] == -1.0 and away["pixels"] > 0
     assert [r["amplitude"] for r in rows] == [0.0, 0.5, 1.0]
     assert rows[0]["video"][0] == rows[0]["image"][0] == rows[0]["pixels"] == rows[0]["rose"] == 0
     assert 0 < rows[1]["pixels"] < rows[2]["pixels"]
@@ -120,6 +142,7 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     (tmp_path / "run" / "config.json").write_text(json.dumps(to_dict(steered(tiny_generator))))
     prov = ship_video("faces_big_eyes_blinks", tmp_path / "run", tmp_path / "out", name="steered")
     assert "--steered-real true" in prov["command"] and "SteeredVideoDataset" in prov["data"]["source"]
+    assert f"construction version {steered_module.VERSION}" in prov["data"]["source"]
     # a resume must keep its real clips
     plain = steered(tiny_generator, steered_real=False)
     with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):

@@ -197,7 +197,7 @@ def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed
     feels is the score of its own clips, so this adds a real blink to them: ``n`` generated
     clips of a blink-alone run, each given a real toy clip's blink on top of its own latent
     path. At amplitude a, frame t moves a x the real clip's shut share at t towards the point
-    that shuts that face's eyes (:func:`mocohd.data.steered.shut_latents`, the search behind
+    that shuts that face's eyes (a < 0: the same distance the other way) (:func:`mocohd.data.steered.shut_latents`, the search behind
     the steered real clips); so a = 1 adds the whole blink a steered real clip makes, and
     a = 0 is the clip as generated.
 
@@ -328,6 +328,9 @@ def main(argv=None) -> None:
     p.add_argument("--blink-reward", action="store_true",
                    help="instead of the probe: add real blinks to a blink-alone run's generated clips and "
                         "report how the discriminators' scores change (blink_reward)")
+    p.add_argument("--amplitudes", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0],
+                   help="--blink-reward: amplitudes a of the added blink; a negative one moves the eyes the other "
+                        "way, away from shut (the sign tells a blink detector from a detector of any eye change)")
     p.add_argument("--clips", type=int, default=96)
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
@@ -338,7 +341,7 @@ def main(argv=None) -> None:
         p.error("give run checkpoints to probe, or --fresh FACTOR")
     for path in args.checkpoints:
         if args.blink_reward:
-            print(format_blink_reward(blink_reward(path, n=args.clips, seed=args.seed)), flush=True)
+            print(format_blink_reward(blink_reward(path, args.amplitudes, n=args.clips, seed=args.seed)), flush=True)
         else:
             print(format_probe(probe(path, args.clips, args.seed)), flush=True)
     for factor in args.fresh:

@@ -222,8 +222,11 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
 def _video_data_source(cfg: dict, domain: str) -> str:
     """The call that drew a video run's real clips."""
     if cfg.get("steered_real"):
+        from ..data.steered import VERSION as STEERED_VERSION
+
         return (f"mocohd.data.steered.SteeredVideoDataset(<the run's video generator>, n={cfg['n_clips']}, "
-                f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}): the toy world's "
+                f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}), construction version "
+                f"{STEERED_VERSION}: the toy world's "
                 f"'{domain}' blinks drawn by {Path(cfg['image_generator']).name}")
     return (f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, frames={cfg['frames']}, "
             f"seed={cfg['seed'] + 777})")
