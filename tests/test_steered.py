@@ -1,6 +1,7 @@
 """Real blinks drawn by G_I (mocohd.data.steered): the path, the clips, the trainer's switch."""
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 
 from mocohd.config import video_preset
 from mocohd.data.steered import (OPEN_AT, SteeredVideoDataset, blink_path, check_steerable, open_eyed_blinks,
-                                 steered_clips)
+                                 share_summary, shut_shares, steered_clips)
 from mocohd.data.toyworld import make_clips
 from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
@@ -54,10 +55,16 @@ def test_steered_clips_follow_only_toy_clips_that_start_with_open_eyes():
     torch.testing.assert_close(eye_open[:len(kept)], kept[:n])
     # so the path never opens the eyes past the face G_I drew by more than the 5% margin,
     # and most clips blink: shut at least halfway and open again
-    share = blink_path(torch.zeros(n, 1), torch.ones(n, 1), eye_open)[..., 0]
+    share = shut_shares(eye_open)
+    torch.testing.assert_close(share, blink_path(torch.zeros(n, 1), torch.ones(n, 1), eye_open)[..., 0])
     assert share.min() >= -(1 - OPEN_AT) / OPEN_AT - 1e-6
     shut_then_open = [(row.max() > 0.5) and (row[row.argmax():].min() < 0.2) for row in share]
     assert sum(shut_then_open) >= n // 3
+    # all toy clips, as version 1 followed them, open the eyes past w0 in many frames; these never do
+    summary, all_clips = share_summary(eye_open), share_summary(every)
+    assert summary["start mid-blink"] == 0 < all_clips["start mid-blink"]
+    assert summary["frames > 0.3 away from shut"] == 0 < all_clips["frames > 0.3 away from shut"]
+    assert summary["mean towards shut"] > 0
     with pytest.raises(ValueError, match="lower open_at"):
         open_eyed_blinks(4, frames, open_at=1.5)
 
@@ -113,6 +120,18 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     redrawn = VideoGANTrainer(steered(tiny_generator), tmp_path / "run3")  # draws them anew, alike
     assert torch.equal(redrawn.dataset.video, t.dataset.video)
     t.save()
+    # the checkpoint names the steered clips' construction, and a resume on another one warns
+    import mocohd.data.steered as steered_module
+
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert ckpt["steered_version"] == steered_module.VERSION
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        VideoGANTrainer(steered(tiny_generator), tmp_path / "run").load(tmp_path / "run" / "checkpoint.pt")
+    del ckpt["steered_version"]  # as saved before the version was recorded
+    torch.save(ckpt, tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match=r"a version it does not record.*version 1.*Start a new run"):
+        VideoGANTrainer(steered(tiny_generator), tmp_path / "run4").load(tmp_path / "old.pt")
     # the probe holds out fresh steered clips as the run's real side, and its parts add up
     import mocohd.data.steered as steered_module
     from mocohd.metrics.discriminator_probe import probe

@@ -78,6 +78,25 @@ def blink_path(w0: torch.Tensor, w_shut: torch.Tensor, eye_open: torch.Tensor) -
     return w0[:, None] + shut_share[..., None] * (w_shut - w0)[:, None]
 
 
+def shut_shares(eye_open: torch.Tensor) -> torch.Tensor:
+    """(B, T) eye openness -> (B, T): where :func:`blink_path` puts each frame on the line from
+    w_0 (0) to w_shut (1); negative values open the eyes past the face G_I drew."""
+    zeros = torch.zeros(len(eye_open), 1)
+    return blink_path(zeros, torch.ones_like(zeros), eye_open)[..., 0]
+
+
+def share_summary(eye_open: torch.Tensor, far: float = 0.3) -> dict:
+    """How the steered clips that follow ``eye_open`` (B, T) move: the share of clips that start
+    mid-blink, the mean share towards shut and away from it over all frames, and the share of
+    frames more than ``far`` of the way each way."""
+    share = shut_shares(eye_open)
+    return {"start mid-blink": (eye_open[:, 0] < OPEN_AT).float().mean().item(),
+            "mean towards shut": share.clamp(min=0).mean().item(),
+            "mean away from shut": -share.clamp(max=0).mean().item(),
+            f"frames > {far} towards shut": (share > far).float().mean().item(),
+            f"frames > {far} away from shut": (share < -far).float().mean().item()}
+
+
 def open_eyed_toy_clips(n: int, frames: int = 16, seed: int = 0, size: int = 32,
                         open_at: float = OPEN_AT) -> toyworld.ToyClips:
     """The first ``n`` toy blink-alone clips (drawn with ``seed``, in draws of ``2 n`` clips, then

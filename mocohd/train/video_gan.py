@@ -236,6 +236,31 @@ def check_frame_sizes(generator_size: int, d_size: int) -> int:
     return generator_size // d_size
 
 
+def steered_version(cfg: VideoGANConfig) -> int | None:
+    """The construction version of the steered real clips a ``--steered-real`` run trains on
+    (``mocohd.data.steered.VERSION``); None for other runs."""
+    if not cfg.steered_real:
+        return None
+    from ..data.steered import VERSION as STEERED_VERSION
+
+    return STEERED_VERSION
+
+
+def steered_version_change(ckpt: dict, cfg: VideoGANConfig, path) -> str | None:
+    """A warning when a ``--steered-real`` run resumes on steered clips of another construction
+    than it trained on (checkpoints saved before the version was recorded trained on version 1
+    if they were started before 2026-12-04)."""
+    now = steered_version(cfg)
+    if now is None or ckpt.get("steered_version") == now:
+        return None
+    saved = ckpt.get("steered_version")
+    then = (f"version {saved}" if saved is not None else
+            "a version it does not record (a run started before 2026-12-04 trained on version 1)")
+    return (f"{path} trained on steered real clips of {then}; it now trains on version {now} "
+            f"(mocohd.data.steered.VERSION), different real clips: the run is no longer one experiment. "
+            f"Start a new run (a new --out) to train on version {now} alone")
+
+
 class VideoGANTrainer:
     def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
@@ -479,7 +504,7 @@ class VideoGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
                 "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
-                "machines": self.machines}
+                "machines": self.machines, "steered_version": steered_version(self.cfg)}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -500,6 +525,9 @@ class VideoGANTrainer:
         self.machines, change = machine_log(ckpt.get("machines"), self.step)
         if change and self.rank == 0:
             warnings.warn(change, stacklevel=2)
+        steered_change = steered_version_change(ckpt, self.cfg, path)
+        if steered_change and self.rank == 0:
+            warnings.warn(steered_change, stacklevel=2)
         self.sampler.set_epoch(self.epoch)
         self.order = list(self.sampler)
         set_rng_state(ckpt["rng"])
