@@ -1618,9 +1618,9 @@ for label, row in shares.items():
 # further away from shut (0.26) than towards it (0.15). So a third of the "real" clips showed
 # a one-way change that then held still: a drift, the motion every generator of this section
 # learned, and the image discriminator, which compares frame 0 with one later frame, paid for
-# it most. Version 2 never opens past $w_0$ and shuts by more than 0.3 in 23 % of frames. The
-# generator's own frame 0 is always $G_I$'s face, so the toy clips that start mid-blink were
-# ones it could not draw anyway. The construction version is part of the cache key and of a
+# it most. Version 2 never opens past $w_0$ and shuts by more than 0.3 in 23 % of frames, like
+# the generator, whose frame 0 is always $G_I$'s face and whose motion starts from there. The
+# construction version is part of the cache key and of a
 # shipped file's provenance, so version 1's clips are never reused for version 2.
 #
 # # Does the same run learn to blink on version 2? We started it again from nothing with the

@@ -133,7 +133,6 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     with pytest.warns(UserWarning, match=r"a version it does not record.*version 1.*Start a new run"):
         VideoGANTrainer(steered(tiny_generator), tmp_path / "run4").load(tmp_path / "old.pt")
     # the probe holds out fresh steered clips as the run's real side, and its parts add up
-    import mocohd.data.steered as steered_module
     from mocohd.metrics.discriminator_probe import probe
 
     drawn, original = [], steered_module.steered_clips

@@ -17,12 +17,13 @@ generated clips share their pictures frame for frame in distribution, and only t
 can tell them apart: the question the loop is meant to answer.
 
 Only toy clips that start with open eyes are used (:func:`open_eyed_blinks`, construction
-version 2). w_0 is a face G_I drew, with its eyes open, so a clip that starts mid-blink could
-only be drawn by opening the eyes *past* w_0, and they stay that way for the rest of the
-clip: a one-way, lasting change. Version 1 kept those clips, a third of them, and their
-"opening" outweighed the blinks (mean shut share -0.25 against +0.15 over all frames): the
-discriminators of the run trained on them paid more for moving the eyes away from shut than
-for a blink, and its generator learned to drift.
+version 2). The path measures the eyes relative to frame 0, the face w_0 as G_I drew it, so
+a clip that starts mid-blink is drawn by opening the eyes *past* w_0, and they stay that way
+for the rest of the clip: a one-way, lasting change. Version 1 kept those clips, a third of
+them, and their "opening" outweighed the blinks (mean shut share -0.26 away from shut
+against +0.15 towards it, over all frames of the 1,000 training clips): the image
+discriminator of the run trained on them paid more for moving the eyes away from shut than
+for a blink.
 
 It is a control, not the paper: real data do not come from G_I. Use it as
 ``python -m mocohd.train video --data toy:faces_big_eyes_blinks --steered-real true ...``.
@@ -101,8 +102,8 @@ def open_eyed_toy_clips(n: int, frames: int = 16, seed: int = 0, size: int = 32,
                         open_at: float = OPEN_AT) -> toyworld.ToyClips:
     """The first ``n`` toy blink-alone clips (drawn with ``seed``, in draws of ``2 n`` clips, then
     seed + 1, ...) whose first frame has its eyes open (eye openness at least ``open_at``): the
-    clips a face that G_I drew with open eyes can follow without opening them past where G_I
-    put them. The toy world draws the same motion at any ``size``."""
+    clips a path that starts at G_I's face can follow without opening the eyes past it. The
+    toy world draws the same motion at any ``size``."""
     parts, found = [], 0
     for draw in range(20):
         toy = make_clips(STEERABLE[0], 2 * n, frames=frames, size=size, seed=seed + draw)

@@ -197,9 +197,9 @@ def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed
     feels is the score of its own clips, so this adds a real blink to them: ``n`` generated
     clips of a blink-alone run, each given a real toy clip's blink on top of its own latent
     path. At amplitude a, frame t moves a x the real clip's shut share at t towards the point
-    that shuts that face's eyes (a < 0: the same distance the other way) (:func:`mocohd.data.steered.shut_latents`, the search behind
-    the steered real clips); so a = 1 adds the whole blink a steered real clip makes, and
-    a = 0 is the clip as generated.
+    that shuts that face's eyes (:func:`mocohd.data.steered.shut_latents`, the search behind
+    the steered real clips); so a = 1 adds the whole blink a steered real clip makes, a = 0
+    is the clip as generated, and a < 0 moves the same distance the other way, away from shut.
 
     Returns {"checkpoint", "step", "clips", "seed", "rows"}; one row per amplitude (0 first):
     the mean change of the 3D D's score and of the image D's (scored at the pair with the eyes
