@@ -161,6 +161,15 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     prov = ship_video("faces_big_eyes_blinks", tmp_path / "run", tmp_path / "out", name="steered")
     assert "--steered-real true" in prov["command"] and "SteeredVideoDataset" in prov["data"]["source"]
     assert f"construction version {steered_module.VERSION}" in prov["data"]["source"]
+    # the version is the one the run recorded, not the code's: an older run's says it is not recorded
+    import shutil
+
+    (tmp_path / "oldrun").mkdir()
+    shutil.copy(tmp_path / "old.pt", tmp_path / "oldrun" / "checkpoint.pt")
+    for name in ("config.json", "log.csv"):
+        shutil.copy(tmp_path / "run" / name, tmp_path / "oldrun" / name)
+    old_prov = ship_video("faces_big_eyes_blinks", tmp_path / "oldrun", tmp_path / "out", name="old")
+    assert "construction version not recorded (version 1" in old_prov["data"]["source"]
     # a resume must keep its real clips
     plain = steered(tiny_generator, steered_real=False)
     with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):

@@ -74,16 +74,14 @@ def blink_path(w0: torch.Tensor, w_shut: torch.Tensor, eye_open: torch.Tensor) -
     the share they shut in the real clip, relative to its first frame, so frame 0 is w0 itself.
     (A clip that starts mid-blink opens past w0, away from w_shut, as its real eyes open past
     frame 0; by at most the whole way to w_shut.)"""
-    start = eye_open[:, :1]
-    shut_share = ((start - eye_open) / start.clamp(min=0.2)).clamp(-1.0, 1.0)  # 0: as at frame 0; 1: shut
-    return w0[:, None] + shut_share[..., None] * (w_shut - w0)[:, None]
+    return w0[:, None] + shut_shares(eye_open)[..., None] * (w_shut - w0)[:, None]
 
 
 def shut_shares(eye_open: torch.Tensor) -> torch.Tensor:
     """(B, T) eye openness -> (B, T): where :func:`blink_path` puts each frame on the line from
     w_0 (0) to w_shut (1); negative values open the eyes past the face G_I drew."""
-    zeros = torch.zeros(len(eye_open), 1)
-    return blink_path(zeros, torch.ones_like(zeros), eye_open)[..., 0]
+    start = eye_open[:, :1]
+    return ((start - eye_open) / start.clamp(min=0.2)).clamp(-1.0, 1.0)  # 0: as at frame 0; 1: shut
 
 
 def share_summary(eye_open: torch.Tensor, far: float = 0.3) -> dict:

@@ -167,7 +167,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": _video_data_source(cfg, domain)},
+        "data": {"source": _video_data_source(cfg, domain, ckpt.get("steered_version"))},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
@@ -219,14 +219,14 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     return provenance
 
 
-def _video_data_source(cfg: dict, domain: str) -> str:
-    """The call that drew a video run's real clips."""
+def _video_data_source(cfg: dict, domain: str, steered_version: int | None = None) -> str:
+    """The call that drew a video run's real clips (for a steered run, with the construction
+    version its checkpoint records)."""
     if cfg.get("steered_real"):
-        from ..data.steered import VERSION as STEERED_VERSION
-
+        version = steered_version or "not recorded (version 1 for a run started before 2026-12-04)"
         return (f"mocohd.data.steered.SteeredVideoDataset(<the run's video generator>, n={cfg['n_clips']}, "
                 f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}), construction version "
-                f"{STEERED_VERSION}: the toy world's "
+                f"{version}: the toy world's "
                 f"'{domain}' blinks drawn by {Path(cfg['image_generator']).name}")
     return (f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, frames={cfg['frames']}, "
             f"seed={cfg['seed'] + 777})")
