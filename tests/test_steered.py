@@ -125,13 +125,17 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
 
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     assert ckpt["steered_version"] == steered_module.VERSION
+    assert ckpt["steered_versions"] == [steered_module.VERSION]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         VideoGANTrainer(steered(tiny_generator), tmp_path / "run").load(tmp_path / "run" / "checkpoint.pt")
-    del ckpt["steered_version"]  # as saved before the version was recorded
+    del ckpt["steered_version"], ckpt["steered_versions"]  # as saved before the version was recorded
     torch.save(ckpt, tmp_path / "old.pt")
-    with pytest.warns(UserWarning, match=r"a version it does not record.*version 1.*Start a new run"):
-        VideoGANTrainer(steered(tiny_generator), tmp_path / "run4").load(tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match=r"a version it does not record.*will list both.*Start a new run"):
+        resumed = VideoGANTrainer(steered(tiny_generator), tmp_path / "run4")
+        resumed.load(tmp_path / "old.pt")
+    # it cannot tell which version the old part trained on, and its next checkpoint says so
+    assert resumed.state()["steered_versions"] == [None, steered_module.VERSION]
     # the probe holds out fresh steered clips as the run's real side, and its parts add up
     from mocohd.metrics.discriminator_probe import probe
 
@@ -169,7 +173,13 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     for name in ("config.json", "log.csv"):
         shutil.copy(tmp_path / "run" / name, tmp_path / "oldrun" / name)
     old_prov = ship_video("faces_big_eyes_blinks", tmp_path / "oldrun", tmp_path / "out", name="old")
-    assert "construction version not recorded (version 1" in old_prov["data"]["source"]
+    assert "construction version not recorded (saved before" in old_prov["data"]["source"]
+    # a run resumed across a change names both versions, oldest first
+    ckpt["steered_versions"] = [None, steered_module.VERSION]
+    torch.save(ckpt, tmp_path / "oldrun" / "checkpoint.pt")
+    both = ship_video("faces_big_eyes_blinks", tmp_path / "oldrun", tmp_path / "out", name="both")
+    assert f"not recorded (saved before checkpoints recorded it) then {steered_module.VERSION}" \
+        in both["data"]["source"]
     # a resume must keep its real clips
     plain = steered(tiny_generator, steered_real=False)
     with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):

@@ -167,7 +167,8 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": _video_data_source(cfg, domain, ckpt.get("steered_version"))},
+        "data": {"source": _video_data_source(cfg, domain, ckpt.get("steered_versions")
+                                                        or [ckpt.get("steered_version")])},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
@@ -219,11 +220,13 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     return provenance
 
 
-def _video_data_source(cfg: dict, domain: str, steered_version: int | None = None) -> str:
+def _video_data_source(cfg: dict, domain: str, steered_versions: list[int | None] = (None,)) -> str:
     """The call that drew a video run's real clips (for a steered run, with the construction
-    version its checkpoint records)."""
+    versions its checkpoint records, oldest first: more than one if a resume changed them)."""
     if cfg.get("steered_real"):
-        version = steered_version or "not recorded (version 1 for a run started before 2026-12-04)"
+        names = [str(v) if v is not None else "not recorded (saved before checkpoints recorded it)"
+                 for v in steered_versions]
+        version = " then ".join(names)
         return (f"mocohd.data.steered.SteeredVideoDataset(<the run's video generator>, n={cfg['n_clips']}, "
                 f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}), construction version "
                 f"{version}: the toy world's "

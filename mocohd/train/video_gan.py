@@ -248,17 +248,28 @@ def steered_version(cfg: VideoGANConfig) -> int | None:
 
 def steered_version_change(ckpt: dict, cfg: VideoGANConfig, path) -> str | None:
     """A warning when a ``--steered-real`` run resumes on steered clips of another construction
-    than it trained on (checkpoints saved before the version was recorded trained on version 1
-    if they were started before 2026-12-04)."""
+    than it last trained on, or than it cannot say (checkpoints saved before the version was
+    recorded, on 2026-12-04, may hold either version)."""
     now = steered_version(cfg)
     if now is None or ckpt.get("steered_version") == now:
         return None
     saved = ckpt.get("steered_version")
     then = (f"version {saved}" if saved is not None else
-            "a version it does not record (a run started before 2026-12-04 trained on version 1)")
+            "a version it does not record (it was saved before checkpoints recorded one)")
     return (f"{path} trained on steered real clips of {then}; it now trains on version {now} "
-            f"(mocohd.data.steered.VERSION), different real clips: the run is no longer one experiment. "
+            f"(mocohd.data.steered.VERSION), which may be other real clips: the run may no longer be one "
+            f"experiment, and its checkpoints will list both versions. "
             f"Start a new run (a new --out) to train on version {now} alone")
+
+
+def steered_history(ckpt: dict, cfg: VideoGANConfig) -> list[int | None]:
+    """The steered construction versions a resumed run has trained on, oldest first (None: not
+    recorded), with this config's appended when it differs from the last; [] for other runs."""
+    now = steered_version(cfg)
+    if now is None:
+        return []
+    history = list(ckpt.get("steered_versions") or [ckpt.get("steered_version")])
+    return history if history[-1] == now else history + [now]
 
 
 class VideoGANTrainer:
@@ -277,6 +288,8 @@ class VideoGANTrainer:
             if advice := bf16_warning(cfg.bf16):
                 warnings.warn(advice, stacklevel=2)
         self.machines, _ = machine_log(None, 0)  # the CPUs that trained this run (hardware.py)
+        # the steered clips' construction versions this run trained on; a resume onto another appends it
+        self.steered_versions = [] if steered_version(cfg) is None else [steered_version(cfg)]
         torch.manual_seed(cfg.seed)
         self._build_models()
         self._build_optimizers()
@@ -504,7 +517,8 @@ class VideoGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
                 "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
-                "machines": self.machines, "steered_version": steered_version(self.cfg)}
+                "machines": self.machines, "steered_version": steered_version(self.cfg),
+                "steered_versions": self.steered_versions}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -528,6 +542,7 @@ class VideoGANTrainer:
         steered_change = steered_version_change(ckpt, self.cfg, path)
         if steered_change and self.rank == 0:
             warnings.warn(steered_change, stacklevel=2)
+        self.steered_versions = steered_history(ckpt, self.cfg)
         self.sampler.set_epoch(self.epoch)
         self.order = list(self.sampler)
         set_rng_state(ckpt["rng"])
