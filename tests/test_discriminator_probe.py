@@ -102,6 +102,36 @@ def test_fresh_discriminator_check_reports_rows_and_is_seeded():
     assert [r["step"] for r in larger] == [1]
 
 
+def test_without_return_cuts_the_way_back_from_round_trips_only():
+    from types import SimpleNamespace
+
+    from mocohd.metrics.discriminator_probe import farthest_frame, returning, without_return
+
+    eyes = torch.tensor([[1.0, 1.0, 0.5, 0.0, 0.5, 1.0],  # a whole blink, shut at frame 3
+                         [0.0, 0.5, 1.0, 1.0, 1.0, 1.0],  # starts shut and only opens
+                         [1.0, 0.8, 0.4, 0.0, 0.0, 0.0],  # shuts and stays shut
+                         [1.0, 1.0, 0.9, 0.8, 0.9, 1.0]])  # too small to count
+    video = torch.arange(6.0).view(1, 6, 1, 1, 1).expand(4, 6, 3, 2, 2)  # frame t reads t
+    clips = SimpleNamespace(motion=eyes[:, :, None], motion_names=["eye_open"], video=video)
+    assert farthest_frame(clips, "eye_open").tolist() == [3, 0, 3, 3]
+    assert returning(clips, "eye_open").tolist() == [True, False, False, False]
+    cut = without_return(clips, "eye_open")
+    assert cut[0, :, 0, 0, 0].tolist() == [0, 1, 2, 3, 3, 3]  # every frame after the shut one repeats it
+    assert cut[1, :, 0, 0, 0].tolist() == [0] * 6
+    assert torch.equal(cut[2, :4], video[2, :4])
+
+
+def test_fresh_check_against_no_return_uses_round_trips_and_refuses_other_sides():
+    from mocohd.metrics.discriminator_probe import fresh_discriminator_check
+
+    kw = dict(domain="faces_big_eyes_blinks", preset="smoke", steps=2, every=1, batch=2, n_train=32, n_test=32)
+    rows = fresh_discriminator_check("eye_open", against="no-return", **kw)
+    assert [r["step"] for r in rows] == [1, 2] and all(0 <= r["ranked_right"] <= 1 for r in rows)
+    assert rows != fresh_discriminator_check("eye_open", **kw)  # the other side differs
+    with pytest.raises(ValueError, match="'rest'.*'no-return'"):
+        fresh_discriminator_check("eye_open", against="reversed", **kw)
+
+
 def test_gap_parts_split_the_gap_into_motion_and_pictures():
     from mocohd.metrics.discriminator_probe import frozen, gap_parts
 

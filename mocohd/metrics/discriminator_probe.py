@@ -27,7 +27,9 @@ Command line (in-domain run checkpoints: the shipped motion files keep no discri
 ``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
 a fresh 3D D can learn to see a motion when it is the only difference
 (:func:`fresh_discriminator_check`):
-``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500``; and, for a
+``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500`` (``--against
+no-return``: whether it can tell a blink from eyes that shut and stay shut; ``--steered-run
+RUN/checkpoint.pt``: on that run's own G_I-drawn blinks); and, for a
 blink-alone run, whether adding a real blink to its own clips would raise their scores
 (:func:`blink_reward`): ``python -m mocohd.metrics.discriminator_probe --blink-reward RUN/checkpoint.pt``
 """
@@ -71,6 +73,33 @@ def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: i
 def moving(clips, factor: str) -> torch.Tensor:
     """(B,) bool: the clips in which ``factor`` moves by more than ``EVENT_RANGE``."""
     return factor_range(clips.motion)[:, clips.motion_names.index(factor)] > EVENT_RANGE
+
+
+def farthest_frame(clips, factor: str) -> torch.Tensor:
+    """(B,) long: the frame of each clip where ``factor`` is farthest from rest (a blink's shut eyes)."""
+    away = (clips.motion[:, :, clips.motion_names.index(factor)] - RESTING[factor]).abs()
+    return away.argmax(dim=1)
+
+
+def returning(clips, factor: str) -> torch.Tensor:
+    """(B,) bool: the clips in which ``factor`` moves away from where it starts by more than
+    ``EVENT_RANGE`` and then comes back by more than ``EVENT_RANGE``: a round trip, such as a
+    whole blink (not one that starts mid-blink and only opens)."""
+    away = (clips.motion[:, :, clips.motion_names.index(factor)] - RESTING[factor]).abs()
+    peak = away.max(dim=1).values
+    after = torch.arange(away.shape[1])[None] >= away.argmax(dim=1)[:, None]
+    back = peak - away.masked_fill(~after, float("inf")).min(dim=1).values
+    return (peak - away[:, 0] > EVENT_RANGE) & (back > EVENT_RANGE)
+
+
+def without_return(clips, factor: str) -> torch.Tensor:
+    """(B, T, C, H, W): the clips with ``factor``'s way back cut out: every frame after the one
+    where it is farthest from rest repeats that frame (eyes that shut and stay shut). Every
+    frame is one of the clip's own, so only the order in time tells the two apart: what a
+    discriminator must see to pay for a round trip rather than for a drift."""
+    peak = farthest_frame(clips, factor)
+    frames = torch.minimum(torch.arange(clips.video.shape[1])[None], peak[:, None])  # (B, T)
+    return torch.stack([clip[index] for clip, index in zip(clips.video, frames)])
 
 
 def _mean_and_error(x: torch.Tensor) -> tuple[float, float]:
@@ -162,7 +191,8 @@ def _load_run(checkpoint) -> dict:
     size = nets["d_cfg"].size
     pool = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
     return {"config": cfg, "step": nets["step"], "d_3d": nets["d_3d"], "d_img": nets["d_img"],
-            "video_generator": video_generator, "domain": cfg.data[4:], "size": size, "pool": pool}
+            "video_generator": video_generator, "domain": cfg.data[4:], "size": size, "pool": pool,
+            "d_cfg": nets["d_cfg"], "image_generator_sha256": ckpt.get("image_generator_sha256")}
 
 
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
@@ -256,42 +286,109 @@ def format_blink_reward(result: dict) -> str:
 
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
                               batch: int = 4, every: int = 250, n_train: int = 256, n_test: int = 96,
-                              lr: float = 1e-4, seed: int = 0, size: int | None = None) -> list[dict]:
+                              lr: float = 1e-4, seed: int = 0, size: int | None = None,
+                              against: str = "rest", steered_run=None) -> list[dict]:
     """Can a 3D D of this preset see a motion at all, when it is the only difference?
 
     A fresh in-domain 3D D learns, by least squares, to score real clips as drawn 1 and the same
     clips with ``factor`` held at rest 0 (``batch`` of each per step, Adam as in training).
+    With ``against="no-return"`` the other side is instead the same clips without the way back
+    (:func:`without_return`), and only clips with a round trip (:func:`returning`) are used:
+    can the D tell a blink from eyes that shut and stay shut?
     Every ``every`` steps: the mean training loss since the last row (0.25 = chance), and on
     ``n_test`` held-out clips the effect (as in :func:`factor_effects`) and the share of clips
     whose version as drawn scores higher. Only clips in which the factor moves are used.
-    ``size`` draws the clips (and sizes the D) at another resolution than the preset's."""
+    ``size`` draws the clips (and sizes the D) at another resolution than the preset's.
+
+    ``steered_run`` (a ``--steered-real`` run's checkpoint, with ``against="no-return"``): the
+    clips are that run's own real clips, G_I's blinks (:func:`steered_training_clips`), the
+    first four fifths of its round trips to train on and the rest held out; the D is sized as
+    the run's (``preset``, ``size``, ``n_train`` and ``n_test`` are then the run's own)."""
     from ..discriminators import DiscriminatorConfig, build_video_discriminator
 
-    d_cfg = DiscriminatorConfig.preset(preset)
-    d_cfg = d_cfg.with_(size=size) if size else d_cfg
+    if against not in ("rest", "no-return"):
+        raise ValueError(f"against={against!r}: use 'rest' (the factor held at rest) or 'no-return' "
+                         "(the clip without the factor's way back)")
+    if steered_run is not None:
+        if against != "no-return" or factor != "eye_open":
+            raise ValueError("steered_run checks G_I's blinks against their own clips without the way back: "
+                             "use factor 'eye_open' with against='no-return'")
+        d_cfg, pairs = steered_round_trips(steered_run)
+    else:
+        d_cfg = DiscriminatorConfig.preset(preset)
+        d_cfg = d_cfg.with_(size=size) if size else d_cfg
+        pairs = [toy_pairs(domain, factor, n, d_cfg, pair_seed, against)
+                 for n, pair_seed in ((n_train, seed), (n_test, 12345))]
     torch.manual_seed(seed)
     d = build_video_discriminator(d_cfg)
+    return train_fresh_video_d(d, *pairs, steps, batch, every, lr)
+
+
+def toy_pairs(domain: str, factor: str, n: int, d_cfg, seed: int, against: str) -> tuple:
+    """Toy clips as drawn and their other side (``factor`` at rest, or without its way back),
+    only those in which the factor moves (makes a round trip for "no-return")."""
+    if against == "no-return":
+        drawn = make_clips(domain, n, frames=d_cfg.frames, size=d_cfg.size, seed=seed)
+        keep = returning(drawn, factor)
+        return drawn.video[keep], without_return(drawn, factor)[keep]
+    drawn, held = held_clips(domain, factor, n, d_cfg.frames, d_cfg.size, seed)
+    moves = moving(drawn, factor)
+    return drawn.video[moves], held.video[moves]
+
+
+def steered_training_clips(checkpoint):
+    """A ``--steered-real`` run's own real clips, as its trainer drew them (read from the cache
+    in data/cache, drawn there first if missing), with the eye openness each follows:
+    an object with ``video`` (n, T, 3, S, S) at the run's discriminator size S, ``motion``
+    (n, T, 1) and ``motion_names`` ["eye_open"]; and the run's discriminator config."""
+    from types import SimpleNamespace
+
+    from ..data.steered import SteeredVideoDataset, open_eyed_blinks
+    from ..train.checkpoint import sha256
+
+    run = _load_run(checkpoint)
+    cfg = run["config"]
+    if not cfg.steered_real:
+        raise ValueError(f"{checkpoint} did not train on steered clips (--steered-real); give a run that did")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if cfg.bf16 else None
+    sha = run["image_generator_sha256"] or sha256(cfg.image_generator)  # older runs did not record it
+    real = SteeredVideoDataset(run["video_generator"], sha, cfg.n_clips, cfg.frames, run["size"],
+                               cfg.seed + 777, cfg.bf16, autocast, cfg.chunk)  # the trainer's own call
+    eyes = open_eyed_blinks(cfg.n_clips, cfg.frames, seed=cfg.seed + 777)  # the paths the clips follow
+    clips = SimpleNamespace(video=real.video, motion=eyes[:, :, None], motion_names=["eye_open"])
+    return clips, run["d_cfg"]
+
+
+def steered_round_trips(checkpoint) -> tuple:
+    """The run's steered blinks that make a round trip and their versions without the way back,
+    split four fifths to train and one fifth held out: (d_cfg, [(train, train_cut), (test, test_cut)])."""
+    clips, d_cfg = steered_training_clips(checkpoint)
+    index = returning(clips, "eye_open").nonzero().squeeze(1)
+    if len(index) < 5:
+        raise ValueError(f"{checkpoint}'s real clips hold {len(index)} whole blinks; the check needs at least 5 "
+                         "(a run with more --n-clips or longer clips)")
+    cut = without_return(clips, "eye_open")
+    split = len(index) * 4 // 5
+    return d_cfg, [(clips.video[part], cut[part]) for part in (index[:split], index[split:])]
+
+
+def train_fresh_video_d(d, train: tuple, test: tuple, steps: int, batch: int, every: int, lr: float) -> list[dict]:
+    """Train ``d`` by least squares to score ``train[0]`` 1 and ``train[1]`` 0; every ``every``
+    steps, a row with the mean loss and the held-out effect and share ranked right on ``test``."""
+    (train_drawn, train_other), (test_drawn, test_other) = train, test
     opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
-
-    def moving_pairs(n, pair_seed):
-        drawn, held = held_clips(domain, factor, n, d_cfg.frames, d_cfg.size, pair_seed)
-        moves = moving(drawn, factor)
-        return drawn.video[moves], held.video[moves]
-
-    train_drawn, train_held = moving_pairs(n_train, seed)
-    test_drawn, test_held = moving_pairs(n_test, 12345)
     target = torch.cat([torch.ones(batch), torch.zeros(batch)])
     rows, losses = [], []
     for step in range(1, steps + 1):
         pick = torch.randint(len(train_drawn), (batch,))
-        scores = mean_logit(d(video_input_in_domain(torch.cat([train_drawn[pick], train_held[pick]]))))
+        scores = mean_logit(d(video_input_in_domain(torch.cat([train_drawn[pick], train_other[pick]]))))
         loss = ((scores - target) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(loss.item())
         if step % every == 0 or step == steps:
-            diff = video_scores(d, test_drawn) - video_scores(d, test_held)  # train mode, as in training
+            diff = video_scores(d, test_drawn) - video_scores(d, test_other)  # train mode, as in training
             effect, error = _mean_and_error(diff)
             rows.append({"step": step, "loss": sum(losses) / len(losses), "effect": effect, "error": error,
                          "ranked_right": (diff > 0).float().mean().item()})
@@ -325,6 +422,9 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=1500, help="--fresh: training steps")
     p.add_argument("--size", type=int, default=None, help="--fresh: clip size (default: the preset's)")
     p.add_argument("--lr", type=float, default=1e-4, help="--fresh: Adam learning rate (training's 1e-4)")
+    p.add_argument("--against", choices=("rest", "no-return"), default="rest",
+                   help="--fresh: the other side, the clips with FACTOR held at rest, or the same clips without "
+                        "FACTOR's way back (eyes that shut and stay shut: does the D see a round trip?)")
     p.add_argument("--blink-reward", action="store_true",
                    help="instead of the probe: add real blinks to a blink-alone run's generated clips and "
                         "report how the discriminators' scores change (blink_reward)")
@@ -332,6 +432,11 @@ def main(argv=None) -> None:
                    help="--blink-reward: amplitudes a of the added blink; a negative one moves the eyes the other "
                         "way, away from shut (the sign tells a blink detector from a detector of any eye change)")
     p.add_argument("--clips", type=int, default=96)
+    p.add_argument("--steered-run", default=None, metavar="RUN/checkpoint.pt",
+                   help="--fresh eye_open --against no-return: use that --steered-real run's own real clips "
+                        "(G_I's blinks) and its discriminator size")
+    p.add_argument("--train-clips", type=int, default=256,
+                   help="--fresh: clips drawn for training (only those in which FACTOR moves are used)")
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
     args = p.parse_args(argv)
@@ -346,7 +451,8 @@ def main(argv=None) -> None:
             print(format_probe(probe(path, args.clips, args.seed)), flush=True)
     for factor in args.fresh:
         for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, lr=args.lr,
-                                             size=args.size):
+                                             size=args.size, n_train=args.train_clips, against=args.against,
+                                             steered_run=args.steered_run):
             print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  held-out effect "
                   f"{row['effect']:+.4f} ± {row['error']:.4f}  clips ranked right {row['ranked_right']:.2f}", flush=True)
 
