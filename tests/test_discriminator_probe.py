@@ -105,7 +105,7 @@ def test_fresh_discriminator_check_reports_rows_and_is_seeded():
 def test_without_return_cuts_the_way_back_from_round_trips_only():
     from types import SimpleNamespace
 
-    from mocohd.metrics.discriminator_probe import farthest_frame, returning, without_return
+    from mocohd.data.round_trips import cut_or_frozen, farthest_frame, returning, without_return
 
     eyes = torch.tensor([[1.0, 1.0, 0.5, 0.0, 0.5, 1.0],  # a whole blink, shut at frame 3
                          [0.0, 0.5, 1.0, 1.0, 1.0, 1.0],  # starts shut and only opens
@@ -119,6 +119,10 @@ def test_without_return_cuts_the_way_back_from_round_trips_only():
     assert cut[0, :, 0, 0, 0].tolist() == [0, 1, 2, 3, 3, 3]  # every frame after the shut one repeats it
     assert cut[1, :, 0, 0, 0].tolist() == [0] * 6
     assert torch.equal(cut[2, :4], video[2, :4])
+    # the trainer's --cut-fakes: round trips lose the way back, every other clip is frozen
+    failed = cut_or_frozen(clips, "eye_open")
+    assert torch.equal(failed[0], cut[0])
+    assert all(failed[k, :, 0, 0, 0].tolist() == [0] * 6 for k in (1, 2, 3))
 
 
 def test_fresh_check_against_no_return_uses_round_trips_and_refuses_other_sides():

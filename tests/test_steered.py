@@ -220,3 +220,21 @@ def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(ti
     few.save()
     with pytest.raises(ValueError, match="needs at least 5.*--n-clips"):
         steered_round_trips(tmp_path / "few" / "checkpoint.pt")
+
+
+def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(tiny_generator, tmp_path,
+                                                                                monkeypatch):
+    import mocohd.data.toyworld as toyworld
+    from mocohd.data.round_trips import cut_or_frozen
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    t = VideoGANTrainer(steered(tiny_generator, n_clips=8, frames=16, cut_fakes=True), tmp_path / "run")
+    assert torch.equal(t.held_dataset.video, cut_or_frozen(t.dataset.as_clips(), "eye_open"))
+    real = t.next_real()
+    assert torch.equal(t.held_batch(), t.held_dataset.video[t.last_indices])
+    assert real.shape == t.held_batch().shape and not torch.equal(real, t.held_batch())
+    t.fit(progress=False)
+    header = (tmp_path / "run" / "log.csv").read_text().splitlines()[0]
+    assert "d_held" in header.split(",")
+    with pytest.raises(ValueError, match="--cut-fakes.*--steered-real true"):
+        VideoGANTrainer(steered(tiny_generator, steered_real=False, data="toy:faces", cut_fakes=True), tmp_path / "x")

@@ -31,6 +31,7 @@ It is a control, not the paper: real data do not come from G_I. Use it as
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import os
@@ -172,6 +173,25 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
             torch.save(video, tmp)
             os.replace(tmp, path)  # atomic: a killed run leaves no half-written cache
         self.video = pool_to_size(video.float(), size)
+        self.n, self.frames, self.seed = n, frames, seed
+
+    def as_clips(self):
+        """The clips with the eye openness each follows (:func:`open_eyed_blinks`): an object with
+        ``video`` (n, T, 3, S, S), ``motion`` (n, T, 1) and ``motion_names`` ["eye_open"]."""
+        from types import SimpleNamespace
+
+        eyes = open_eyed_blinks(self.n, self.frames, seed=self.seed)
+        return SimpleNamespace(video=self.video, motion=eyes[:, :, None], motion_names=["eye_open"])
+
+    def without_return(self) -> "SteeredVideoDataset":
+        """The same clips, index for index, each made to fail by its motion alone: a whole blink
+        loses its way back (the eyes shut and stay shut), any other clip is frozen at its first
+        frame (:func:`mocohd.data.round_trips.cut_or_frozen`); ``--cut-fakes``."""
+        from .round_trips import cut_or_frozen
+
+        cut = copy.copy(self)
+        cut.video = cut_or_frozen(self.as_clips(), "eye_open")
+        return cut
 
     def __len__(self) -> int:
         return len(self.video)

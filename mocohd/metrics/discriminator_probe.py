@@ -40,6 +40,7 @@ import argparse
 
 import torch
 
+from ..data.round_trips import returning, without_return
 from ..data.toyworld import HOLDABLE, RESTING, make_clips
 from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import final_maps
@@ -73,33 +74,6 @@ def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: i
 def moving(clips, factor: str) -> torch.Tensor:
     """(B,) bool: the clips in which ``factor`` moves by more than ``EVENT_RANGE``."""
     return factor_range(clips.motion)[:, clips.motion_names.index(factor)] > EVENT_RANGE
-
-
-def farthest_frame(clips, factor: str) -> torch.Tensor:
-    """(B,) long: the frame of each clip where ``factor`` is farthest from rest (a blink's shut eyes)."""
-    away = (clips.motion[:, :, clips.motion_names.index(factor)] - RESTING[factor]).abs()
-    return away.argmax(dim=1)
-
-
-def returning(clips, factor: str) -> torch.Tensor:
-    """(B,) bool: the clips in which ``factor`` moves away from where it starts by more than
-    ``EVENT_RANGE`` and then comes back by more than ``EVENT_RANGE``: a round trip, such as a
-    whole blink (not one that starts mid-blink and only opens)."""
-    away = (clips.motion[:, :, clips.motion_names.index(factor)] - RESTING[factor]).abs()
-    peak = away.max(dim=1).values
-    after = torch.arange(away.shape[1])[None] >= away.argmax(dim=1)[:, None]
-    back = peak - away.masked_fill(~after, float("inf")).min(dim=1).values
-    return (peak - away[:, 0] > EVENT_RANGE) & (back > EVENT_RANGE)
-
-
-def without_return(clips, factor: str) -> torch.Tensor:
-    """(B, T, C, H, W): the clips with ``factor``'s way back cut out: every frame after the one
-    where it is farthest from rest repeats that frame (eyes that shut and stay shut). Every
-    frame is one of the clip's own, so only the order in time tells the two apart: what a
-    discriminator must see to pay for a round trip rather than for a drift."""
-    peak = farthest_frame(clips, factor)
-    frames = torch.minimum(torch.arange(clips.video.shape[1])[None], peak[:, None])  # (B, T)
-    return torch.stack([clip[index] for clip, index in zip(clips.video, frames)])
 
 
 def _mean_and_error(x: torch.Tensor) -> tuple[float, float]:
@@ -341,9 +315,7 @@ def steered_training_clips(checkpoint):
     in data/cache, drawn there first if missing), with the eye openness each follows:
     an object with ``video`` (n, T, 3, S, S) at the run's discriminator size S, ``motion``
     (n, T, 1) and ``motion_names`` ["eye_open"]; and the run's discriminator config."""
-    from types import SimpleNamespace
-
-    from ..data.steered import SteeredVideoDataset, open_eyed_blinks
+    from ..data.steered import SteeredVideoDataset
     from ..train.checkpoint import sha256
 
     run = _load_run(checkpoint)
@@ -354,9 +326,7 @@ def steered_training_clips(checkpoint):
     sha = run["image_generator_sha256"] or sha256(cfg.image_generator)  # older runs did not record it
     real = SteeredVideoDataset(run["video_generator"], sha, cfg.n_clips, cfg.frames, run["size"],
                                cfg.seed + 777, cfg.bf16, autocast, cfg.chunk)  # the trainer's own call
-    eyes = open_eyed_blinks(cfg.n_clips, cfg.frames, seed=cfg.seed + 777)  # the paths the clips follow
-    clips = SimpleNamespace(video=real.video, motion=eyes[:, :, None], motion_names=["eye_open"])
-    return clips, run["d_cfg"]
+    return real.as_clips(), run["d_cfg"]
 
 
 def steered_round_trips(checkpoint) -> tuple:

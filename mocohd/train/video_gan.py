@@ -142,8 +142,9 @@ def held_factors(cfg: VideoGANConfig) -> dict[str, float]:
     from ..data.toyworld import HOLDABLE, RESTING
 
     names = [n.strip() for n in cfg.held_fakes.split(",") if n.strip()]
-    if cfg.held_image and not names:
-        raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes too")
+    if cfg.held_image and not names and not cfg.cut_fakes:
+        raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes "
+                         "(or, with --steered-real, --cut-fakes true) too")
     if cfg.held_image and cfg.cross_domain:
         raise ValueError("--held-image needs the in-domain image D: the cross-domain one never sees real "
                          "clips, so it has nothing to hold a motion in; leave --held-image out")
@@ -297,8 +298,11 @@ class VideoGANTrainer:
         self.dataset = self._steered_dataset() if cfg.steered_real else \
             open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
+        if cfg.cut_fakes:
+            self.held_dataset = self._cut_dataset()
         self.last_indices = []
-        self.log_fields = LOG_FIELDS + (["d_held"] if hold else []) + (["d_2d_held"] if cfg.held_image else [])
+        self.log_fields = LOG_FIELDS + (["d_held"] if self.held_dataset is not None else []) + \
+            (["d_2d_held"] if cfg.held_image else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
         self.step, self.epoch, self.position, self.order = 0, 0, 0, None
@@ -357,6 +361,13 @@ class VideoGANTrainer:
         return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
                                    self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast(), cfg.chunk)
 
+    def _cut_dataset(self):
+        """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
+        if not self.cfg.steered_real:
+            raise ValueError("--cut-fakes cuts the way back out of the steered blinks, whose eye paths are known: "
+                             "give --steered-real true (and --data toy:faces_big_eyes_blinks), or leave it out")
+        return self.dataset.without_return()
+
     def next_real(self) -> torch.Tensor:
         """This rank's share of the next global batch: (b, T, 3, S, S)."""
         if self.order is None or self.position + self.local_batch > len(self.order):
@@ -372,7 +383,8 @@ class VideoGANTrainer:
         return torch.stack([self.dataset[i]["video"] for i in idx])
 
     def held_batch(self) -> torch.Tensor:
-        """The last real batch's clips with the ``--held-fakes`` factors at rest."""
+        """The last real batch's clips with the ``--held-fakes`` factors at rest, or (``--cut-fakes``)
+        without their way back."""
         return torch.stack([self.held_dataset[i]["video"] for i in self.last_indices])
 
     # --- generation -----------------------------------------------------------------------
@@ -458,9 +470,10 @@ class VideoGANTrainer:
         held, held_video = 0.0, None
         if self.held_dataset is not None:
             # Not in the paper: a second game for the 3D D, real clips against the same clips
-            # with one motion held at rest. Nothing in the faithful losses rewards a clip for
-            # containing a motion the generator has not found yet; this teaches the D that a
-            # clip without it is fake (notebook 05, section 8).
+            # with one motion held at rest (or, --cut-fakes, a blink without its way back).
+            # Nothing in the faithful losses rewards a clip for containing a motion the
+            # generator has not found yet; this teaches the D that a clip without it is fake
+            # (notebook 05, section 8).
             held_video = self.held_batch()
             held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(held_video))))
         self.opt_d3d.zero_grad(set_to_none=True)
