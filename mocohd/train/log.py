@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 
 def append_csv(path: Path, row: dict, fields: list[str]) -> None:
-    """Append ``row`` (keys outside ``fields`` are dropped), writing the header to a new file."""
-    new = not path.exists()
+    """Append ``row`` (keys outside ``fields`` are dropped), writing the header to a new file.
+
+    A resumed run may log more fields than the file's header names (a switch such as
+    ``--cut-fakes`` turned on at the resume): the file is then rewritten, atomically, with the
+    new columns added at the end and left empty in the earlier rows, so every row still lines
+    up with the header."""
+    path = Path(path)
+    header = _header(path)
+    if header is not None and [f for f in fields if f not in header]:
+        header = _widen(path, header + [f for f in fields if f not in header])
     with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        if new:
+        writer = csv.DictWriter(f, fieldnames=header or fields, extrasaction="ignore")
+        if header is None:
             writer.writeheader()
         writer.writerow(row)
+
+
+def _header(path: Path) -> list[str] | None:
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with open(path, newline="") as f:
+        return next(csv.reader(f))
+
+
+def _widen(path: Path, header: list[str]) -> list[str]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return header
