@@ -136,6 +136,19 @@ def test_fresh_check_against_no_return_uses_round_trips_and_refuses_other_sides(
         fresh_discriminator_check("eye_open", against="reversed", **kw)
 
 
+def test_fresh_check_can_train_with_the_loops_own_3d_d_loss():
+    from mocohd.metrics.discriminator_probe import FRESH_LOSSES, fresh_discriminator_check
+
+    kw = dict(domain="faces_big_eyes_blinks", preset="smoke", steps=2, every=2, batch=2, n_train=32, n_test=32,
+              against="no-return")
+    losses = {loss: fresh_discriminator_check("eye_open", loss=loss, **kw)[0]["loss"] for loss in FRESH_LOSSES}
+    assert losses["ls"] < losses["ralsgan"]  # squared errors of one mean logit, against RaLSGAN summed over scales
+    assert losses["ralsgan+gp"] > losses["ralsgan"]  # the penalty adds to the same first steps
+    assert all(v > 0 for v in losses.values())
+    with pytest.raises(ValueError, match="loss='hinge'.*ralsgan\\+gp"):
+        fresh_discriminator_check("eye_open", loss="hinge", **kw)
+
+
 def test_gap_parts_split_the_gap_into_motion_and_pictures():
     from mocohd.metrics.discriminator_probe import frozen, gap_parts
 

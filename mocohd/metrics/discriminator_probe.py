@@ -261,7 +261,7 @@ def format_blink_reward(result: dict) -> str:
 def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = "full", steps: int = 1500,
                               batch: int = 4, every: int = 250, n_train: int = 256, n_test: int = 96,
                               lr: float = 1e-4, seed: int = 0, size: int | None = None,
-                              against: str = "rest", steered_run=None) -> list[dict]:
+                              against: str = "rest", steered_run=None, loss: str = "ls") -> list[dict]:
     """Can a 3D D of this preset see a motion at all, when it is the only difference?
 
     A fresh in-domain 3D D learns, by least squares, to score real clips as drawn 1 and the same
@@ -273,6 +273,10 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
     ``n_test`` held-out clips the effect (as in :func:`factor_effects`) and the share of clips
     whose version as drawn scores higher. Only clips in which the factor moves are used.
     ``size`` draws the clips (and sizes the D) at another resolution than the preset's.
+
+    ``loss`` (:func:`fresh_loss`): least squares on the mean logit ("ls", chance 0.25), or the
+    training loop's own 3D D loss ("ralsgan", chance 1.0 for the two scales of a full 3D D),
+    with its gradient penalty and temporal flips.
 
     ``steered_run`` (a ``--steered-real`` run's checkpoint, with ``against="no-return"``): the
     clips are that run's own real clips, G_I's blinks (:func:`steered_training_clips`), the
@@ -295,7 +299,7 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
                  for n, pair_seed in ((n_train, seed), (n_test, 12345))]
     torch.manual_seed(seed)
     d = build_video_discriminator(d_cfg)
-    return train_fresh_video_d(d, *pairs, steps, batch, every, lr)
+    return train_fresh_video_d(d, *pairs, steps, batch, every, lr, loss)
 
 
 def toy_pairs(domain: str, factor: str, n: int, d_cfg, seed: int, against: str) -> tuple:
@@ -342,21 +346,50 @@ def steered_round_trips(checkpoint) -> tuple:
     return d_cfg, [(clips.video[part], cut[part]) for part in (index[:split], index[split:])]
 
 
-def train_fresh_video_d(d, train: tuple, test: tuple, steps: int, batch: int, every: int, lr: float) -> list[dict]:
-    """Train ``d`` by least squares to score ``train[0]`` 1 and ``train[1]`` 0; every ``every``
-    steps, a row with the mean loss and the held-out effect and share ranked right on ``test``."""
+FRESH_LOSSES = ("ls", "ralsgan", "ralsgan+gp", "ralsgan+flip", "ralsgan+gp+flip")
+
+
+def fresh_loss(d, drawn: torch.Tensor, other: torch.Tensor, loss: str, generator: torch.Generator) -> torch.Tensor:
+    """The fresh D's loss on a batch of clips as drawn (real) and their other side (fake).
+
+    "ls": least squares on each clip's mean logit, targets 1 and 0. "ralsgan": the training
+    loop's 3D D loss (relativistic-average LSGAN on every patch, summed over scales); "+gp" adds
+    its gradient penalty (weight 10, between the two sides), "+flip" its temporal flips, drawn
+    for each side apart as the trainer's held game draws them."""
+    from ..losses import gradient_penalty, ralsgan_d_loss
+
+    real, fake = video_input_in_domain(drawn), video_input_in_domain(other)
+    if loss == "ls":
+        target = torch.cat([torch.ones(len(drawn)), torch.zeros(len(other))])
+        return ((mean_logit(d(torch.cat([real, fake]))) - target) ** 2).mean()
+
+    def flip(x):  # (B, C, T, H, W): reversed in time with p = 0.5
+        return x.flip(2) if "flip" in loss and torch.rand((), generator=generator) < 0.5 else x
+
+    value = ralsgan_d_loss(d(flip(real)), d(flip(fake)))
+    if "gp" in loss:
+        value = value + gradient_penalty(d, real, fake, weight=10.0, alpha=torch.rand(len(real), generator=generator))
+    return value
+
+
+def train_fresh_video_d(d, train: tuple, test: tuple, steps: int, batch: int, every: int, lr: float,
+                        loss: str = "ls") -> list[dict]:
+    """Train ``d`` to score ``train[0]`` as real and ``train[1]`` as fake (:func:`fresh_loss`);
+    every ``every`` steps, a row with the mean loss and the held-out effect and share ranked
+    right on ``test``."""
+    if loss not in FRESH_LOSSES:
+        raise ValueError(f"loss={loss!r}: choose one of {', '.join(FRESH_LOSSES)}")
     (train_drawn, train_other), (test_drawn, test_other) = train, test
     opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
-    target = torch.cat([torch.ones(batch), torch.zeros(batch)])
+    generator = torch.Generator().manual_seed(1)
     rows, losses = [], []
     for step in range(1, steps + 1):
         pick = torch.randint(len(train_drawn), (batch,))
-        scores = mean_logit(d(video_input_in_domain(torch.cat([train_drawn[pick], train_other[pick]]))))
-        loss = ((scores - target) ** 2).mean()
+        value = fresh_loss(d, train_drawn[pick], train_other[pick], loss, generator)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        value.backward()
         opt.step()
-        losses.append(loss.item())
+        losses.append(value.item())
         if step % every == 0 or step == steps:
             diff = video_scores(d, test_drawn) - video_scores(d, test_other)  # train mode, as in training
             effect, error = _mean_and_error(diff)
@@ -402,6 +435,9 @@ def main(argv=None) -> None:
                    help="--blink-reward: amplitudes a of the added blink; a negative one moves the eyes the other "
                         "way, away from shut (the sign tells a blink detector from a detector of any eye change)")
     p.add_argument("--clips", type=int, default=96)
+    p.add_argument("--loss", choices=FRESH_LOSSES, default="ls",
+                   help="--fresh: least squares on the mean logit, or the training loop's 3D D loss (RaLSGAN), "
+                        "with its gradient penalty (+gp) and temporal flips (+flip)")
     p.add_argument("--steered-run", default=None, metavar="RUN/checkpoint.pt",
                    help="--fresh eye_open --against no-return: use that --steered-real run's own real clips "
                         "(G_I's blinks) and its discriminator size")
@@ -422,8 +458,9 @@ def main(argv=None) -> None:
     for factor in args.fresh:
         for row in fresh_discriminator_check(factor, args.domain, args.preset, args.steps, lr=args.lr,
                                              size=args.size, n_train=args.train_clips, against=args.against,
-                                             steered_run=args.steered_run):
-            print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  held-out effect "
+                                             steered_run=args.steered_run, loss=args.loss):
+            chance = "chance 0.25" if args.loss == "ls" else "RaLSGAN"
+            print(f"{factor}: step {row['step']:5d}  loss {row['loss']:.4f} ({chance})  held-out effect "
                   f"{row['effect']:+.4f} ± {row['error']:.4f}  clips ranked right {row['ranked_right']:.2f}", flush=True)
 
 
