@@ -1677,6 +1677,115 @@ for label, row in shares.items():
 # 30 minutes on one with AVX512-BF16.
 #
 # %% [markdown]
+# ### Can a 3D discriminator see the way back?
+#
+# A blink differs from a drift only by its way back. Is that beyond this 3D D, at 32 px? The
+# fresh check above answers it when we make the way back the *only* difference:
+# `mocohd.data.round_trips.without_return` cuts it out of a real clip, so that every frame after
+# the one where the eyes are most shut repeats that frame. Every frame is then one of the clip's
+# own; only their order in time is wrong. The check keeps the clips that make a whole round trip
+# (`returning`: the eyes move away from where they start by more than 0.3 and back by more than
+# 0.3). The cell shows one toy clip both ways, then trains a fresh 3D D of the full preset at
+# 32 px on blink against cut blink, and for comparison on blink against the eyes held open
+# (those of 512 training clips that make one, about half; `python -m
+# mocohd.metrics.discriminator_probe --fresh eye_open --domain faces_big_eyes_blinks --size 32
+# --steps 1000 --train-clips 512 --against no-return`, and
+# `--against rest`; about 4 minutes each in full mode, a few seconds in smoke mode).
+
+# %%
+from mocohd.data.round_trips import returning, without_return
+from mocohd.metrics.discriminator_probe import fresh_discriminator_check
+
+trips = make_clips("faces_big_eyes_blinks", 32, frames=16, size=32, seed=seed + 5)
+first_trip = int(returning(trips, "eye_open").nonzero()[0])
+show_images(torch.cat([trips.video[first_trip], without_return(trips, "eye_open")[first_trip]]), columns=16,
+            size=0.9, suptitle="a whole toy blink (top) and the same clip without its way back (bottom)")
+plt.show()
+check = dict(domain="faces_big_eyes_blinks", size=32, steps=by_mode(mode, 10, 1000), every=by_mode(mode, 5, 250),
+             n_train=by_mode(mode, 64, 512), n_test=by_mode(mode, 32, 96), seed=seed)
+for against in ("no-return", "rest"):
+    for row in fresh_discriminator_check("eye_open", against=against, **check):
+        print(f"blink against {against:9s} step {row['step']:5d}  loss {row['loss']:.4f} (chance 0.25)  "
+              f"held-out effect {row['effect']:+.4f} ± {row['error']:.4f}  ranked right {row['ranked_right']:.2f}")
+
+# %% [markdown]
+# Measured in full mode, and on G_I's own blinks: the version 2 steered run's 1,000 training
+# clips, of which 535 make a whole round trip (428 to train on, 107 held out;
+# `--fresh eye_open --against no-return --steered-run RUN/checkpoint.pt --steps 1000`, 5
+# minutes):
+#
+# | steps | toy blink vs cut blink: loss / effect / ranked right | toy blink vs eyes held open | G_I's blink vs cut blink |
+# |---|---|---|---|
+# | 250 | 0.130 / +0.91 / 1.00 | 0.240 / +0.25 / 1.00 | 0.204 / +0.56 / 1.00 |
+# | 500 | 0.020 / +0.92 / 1.00 | 0.176 / +0.46 / 0.99 | 0.093 / +0.72 / 1.00 |
+# | 1,000 | 0.002 / +0.95 / 1.00 | 0.064 / +0.86 / 1.00 | 0.033 / +0.87 / 1.00 |
+#
+# The way back is the *easiest* of these contrasts: within 250 steps every held-out clip is
+# ranked right, toy or drawn by G_I, by a score difference near 0.6 to 0.9 on a target of 1.
+# (A cut clip ends with shut eyes, and 16 frames are enough for the 3D D's kernels to see
+# it.) So neither the 3D D's size nor G_I's pictures stop a discriminator from paying for a
+# round trip. What the GAN's 3D D lacks is a reason: it learns whatever tells the real clips
+# from the generator's current ones, and while those barely move, any change around the eyes
+# will do, in either direction (the table above: +0.021 for a blink, +0.018 for its reverse).
+#
+# Is it the loss? The training loop's 3D D does not learn by least squares on one mean score:
+# it plays relativistic-average LSGAN on every patch, with a gradient penalty and random
+# temporal flips. The same fresh check on G_I's blinks with that loss (`--loss ralsgan`,
+# `ralsgan+gp`, `ralsgan+flip`, `--steps 500`, about 3 minutes each):
+#
+# | G_I's blink vs cut blink, 500 steps | effect at 250 / ranked right | effect at 500 / ranked right |
+# |---|---|---|
+# | least squares (`ls`, above) | +0.56 / 1.00 | +0.72 / 1.00 |
+# | RaLSGAN, the loop's loss | +0.019 / 0.99 | +0.335 / 1.00 |
+# | RaLSGAN + gradient penalty | +0.191 / 1.00 | +0.243 / 1.00 |
+# | RaLSGAN + temporal flips | +0.007 / 0.99 | +0.069 / 1.00 |
+#
+# Every variant ranks the held-out clips right, but the loop's loss learns the way back later
+# and, with the flips, ten times more weakly by 500 steps. A flip turns a cut blink (eyes that
+# shut and stay shut) into eyes that start shut and open, so the D must learn two faulty
+# orders instead of one; a real blink flipped is still a blink. The penalty, for all it
+# constrains, speeds the start.
+#
+# **Teaching the 3D D the way back (not in the paper).** So a discriminator can learn the
+# way back; the GAN's has no reason to. `--cut-fakes true` gives it one: the held game of
+# `--held-fakes`, with the steered clips' own cut versions as extra fakes
+# (`SteeredVideoDataset.without_return`: a whole blink loses its way back, any other clip is
+# frozen at frame 0), the real batch against the same clips cut, weighted by `--w-held`. It
+# is a diagnostic: real data come with no cut copy. We started from the state above (version
+# 2, 500 iterations, then 600 discriminator updates alone). With the generator on from the
+# start, the game's loss did not leave chance (1.0, two scales) in 25 iterations, so the
+# discriminators first trained 300 updates alone with it (`cp -r RUN_donly RUN_cut; python -m
+# mocohd.train video ... --g-steps 0 --cut-fakes true --steps 1400 --out RUN_cut --resume`,
+# 8.5 minutes; the game's loss 1.25 over the first 50 updates, 0.96 over the last 50); then
+# the generator trained against them (`--cut-fakes true --steps 1500`, without `--g-steps`).
+# Beside it, the faithful loop from the same state, without the game (`--steps 1180`). The
+# 3D D's scores are on the 107 held-out round trips of the fresh check (real minus cut, real
+# minus frozen at frame 0; share ranked right; `python -m mocohd.metrics.discriminator_probe
+# --round-trips RUN/checkpoint.pt`), the rest as before:
+#
+# | from 500 it. + 600 D updates alone | eye reading, frame 15 - frame 0 | eyes: clips > 0.3 / largest step / there and back | 3D D: real - cut | 3D D: real - frozen | blink reward, 3D D: a = +1 / -1 | image D: a = +1 / -1 |
+# |---|---|---|---|---|---|---|
+# | faithful loop, + 80 it. (1,180) | -0.099 (95 % shut) | 0.01 / 0.015 / 0.00 | +0.006 (0.66) | +0.031 (0.86) | -0.014 / +0.005 | +0.010 / -0.032 |
+# | + 300 D updates alone with the game (1,400) | (the 500-it. generator) | | +0.053 (0.94) | -0.029 (0.23) | | |
+# | then the loop with the game, + 50 it. (1,450) | +0.004 (48 % open) | 0.00 / 0.009 / 0.00 | +0.039 (0.93) | +0.003 (0.61) | -0.011 / -0.010 | +0.017 / -0.022 |
+# | then the loop with the game, + 100 it. (1,500) | -0.020 (69 % shut) | 0.00 / 0.010 / 0.00 | +0.024 (0.84) | +0.014 (0.78) | -0.015 / -0.004 | +0.017 / -0.018 |
+#
+# The game did what it was built for, and the generator answered as before, by the cheapest
+# way out. Alone with the game, the 3D D learned to score a real blink above its cut version
+# (+0.053, 94 % of held-out clips), and the generator stopped its drift: within 50 iterations
+# its eyes no longer close (eye reading +0.004, against -0.099 without the game), and they move
+# less than in the faithful loop from the same state (mean |frame 15 - frame 0| 0.040 against
+# 0.100). They
+# do not blink: the largest step is 0.010, no clip goes there and back. The 3D D then moved its
+# attention to what the generator now shows: by 1,500 real clips beat frozen ones by +0.014
+# (from +0.003) and their cut versions by only +0.024. And it still charges for a whole blink
+# added to the generator's own clips (-0.015 ± 0.007), as the version 2 run's did at 500:
+# it has learned what real clips do *not* do, shut and stay shut, and not that a blink on a
+# generated clip is what real clips do. A reward for the way back on real clips is not a
+# slope the generator can climb from still eyes. 100 iterations are not the end of this
+# run; exercise 11 takes it on. (Not shipped: runs are about 86 MB each, and none blinks.)
+
+# %% [markdown]
 # ## 9. Does the mutual-information loss matter? The ablation
 #
 # The paper adds $\mathcal{L}_{\text{MI}}$ so that the LSTM cannot ignore its noise: without it,
@@ -1877,6 +1986,11 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #   blink: by 500 the eyes close slowly in 91 % of clips and none reopens. 600 more
 #   discriminator updates alone taught them that drift (shutting reads as fake), not the way
 #   back: the 3D discriminator pays the same for a blink as for its reverse.
+# - A fresh 3D D learns a blink's way back (a blink against the same clip with eyes that shut
+#   and stay shut) within 250 steps, on toy pictures or $G_I$'s; the loop's own loss learns it
+#   later, and with its temporal flips ten times more weakly. Taught it by a game with cut
+#   blinks as fakes (`--cut-fakes`, not in the paper), the generator stopped its drift and held
+#   the eyes nearly still, and the 3D D still charged for a blink added to its clips.
 # - What the LSTM learned: in every trained generator the steps are mostly one drift, shared
 #   by all videos (agreement 0.98 to 1.00), and none comes back as a blink's do. The MI loss
 #   lowers the forget gate (faces 0.29 with it, 0.72 without); the steered run's fell from
@@ -1933,3 +2047,9 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #    discriminators pay") past the 500 iterations measured there. Follow the 3D
 #    discriminator's blink reward at a = +1 against a = -1: it pays for a round trip only
 #    when the first clearly beats the second.
+# 11. Train the `--cut-fakes` run of "Can a 3D discriminator see the way back?" on past 1,500
+#    iterations, and follow the 3D D's real - cut and real - frozen scores (`python -m
+#    mocohd.metrics.discriminator_probe --round-trips RUN/checkpoint.pt`) beside the blink reward:
+#    does the D keep switching between the two as the generator moves between drift and
+#    stillness? Then change `mocohd.data.round_trips.cut_or_frozen` so that every clip is
+#    played both cut *and* frozen (two held games), leaving the generator no still refuge.

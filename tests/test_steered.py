@@ -216,6 +216,13 @@ def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(ti
     assert [r["step"] for r in rows] == [1, 2] and all(0 <= r["ranked_right"] <= 1 for r in rows)
     with pytest.raises(ValueError, match="'eye_open' with against='no-return'"):
         fresh_discriminator_check("eye_open", steered_run=ckpt, steps=1)
+    # the run's own 3D D on the same held-out round trips
+    from mocohd.metrics.discriminator_probe import format_round_trip_scores, round_trip_scores
+
+    scores = round_trip_scores(ckpt)
+    assert scores["clips"] == len(test[0]) and scores["step"] == 0
+    assert all(0 <= scores[f"real_minus_{k}"]["ranked_right"] <= 1 for k in ("cut", "frozen"))
+    assert "real - cut" in format_round_trip_scores(scores)
     few = VideoGANTrainer(steered(tiny_generator, n_clips=2, frames=16), tmp_path / "few")
     few.save()
     with pytest.raises(ValueError, match="needs at least 5.*--n-clips"):

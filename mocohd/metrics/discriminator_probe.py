@@ -346,6 +346,34 @@ def steered_round_trips(checkpoint) -> tuple:
     return d_cfg, [(clips.video[part], cut[part]) for part in (index[:split], index[split:])]
 
 
+def round_trip_scores(checkpoint) -> dict:
+    """How a ``--steered-real`` run's own 3D D scores its held-out round trips (the fifth that
+    :func:`steered_round_trips` holds out): real minus cut (the way back cut out) and real minus
+    frozen (frame 0 held), each as {"effect", "error", "ranked_right"}. A D that pays for the
+    way back scores real above cut; one that pays for any motion, real above frozen."""
+    run = _load_run(checkpoint)
+    _, (_, (real, cut)) = steered_round_trips(checkpoint)
+    frozen_clips = frozen(real)
+    with torch.no_grad():
+        scores = {name: video_scores(run["d_3d"], v) for name, v in
+                  (("real", real), ("cut", cut), ("frozen", frozen_clips))}
+    result = {"checkpoint": str(checkpoint), "step": run["step"], "clips": len(real)}
+    for other in ("cut", "frozen"):
+        diff = scores["real"] - scores[other]
+        effect, error = _mean_and_error(diff)
+        result[f"real_minus_{other}"] = {"effect": effect, "error": error,
+                                         "ranked_right": (diff > 0).float().mean().item()}
+    return result
+
+
+def format_round_trip_scores(result: dict) -> str:
+    lines = [f"{result['checkpoint']} (step {result['step']}): its 3D D on {result['clips']} held-out round trips"]
+    for other in ("cut", "frozen"):
+        row = result[f"real_minus_{other}"]
+        lines.append(f"  real - {other:6s} {row['effect']:+.4f} ± {row['error']:.4f}  ranked right {row['ranked_right']:.2f}")
+    return "\n".join(lines)
+
+
 FRESH_LOSSES = ("ls", "ralsgan", "ralsgan+gp", "ralsgan+flip", "ralsgan+gp+flip")
 
 
@@ -431,6 +459,9 @@ def main(argv=None) -> None:
     p.add_argument("--blink-reward", action="store_true",
                    help="instead of the probe: add real blinks to a blink-alone run's generated clips and "
                         "report how the discriminators' scores change (blink_reward)")
+    p.add_argument("--round-trips", action="store_true",
+                   help="instead of the probe: a --steered-real run's 3D D on its held-out round trips against "
+                        "the same clips cut (no way back) and frozen (round_trip_scores)")
     p.add_argument("--amplitudes", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0],
                    help="--blink-reward: amplitudes a of the added blink; a negative one moves the eyes the other "
                         "way, away from shut (the sign tells a blink detector from a detector of any eye change)")
@@ -451,7 +482,9 @@ def main(argv=None) -> None:
     if not args.checkpoints and not args.fresh:
         p.error("give run checkpoints to probe, or --fresh FACTOR")
     for path in args.checkpoints:
-        if args.blink_reward:
+        if args.round_trips:
+            print(format_round_trip_scores(round_trip_scores(path)), flush=True)
+        elif args.blink_reward:
             print(format_blink_reward(blink_reward(path, args.amplitudes, n=args.clips, seed=args.seed)), flush=True)
         else:
             print(format_probe(probe(path, args.clips, args.seed)), flush=True)
