@@ -198,17 +198,18 @@ def test_steered_real_refuses_other_data_and_held_fakes(tiny_generator, tmp_path
 def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(tiny_generator, tmp_path,
                                                                                monkeypatch):
     import mocohd.data.toyworld as toyworld
-    from mocohd.metrics.discriminator_probe import (fresh_discriminator_check, returning, steered_round_trips,
-                                                    steered_training_clips)
+    from mocohd.metrics.discriminator_probe import (_load_run, fresh_discriminator_check, returning,
+                                                    steered_round_trips, steered_training_clips)
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
     run = VideoGANTrainer(steered(tiny_generator, n_clips=40, frames=16), tmp_path / "run")
     run.save()
     ckpt = tmp_path / "run" / "checkpoint.pt"
-    clips, d_cfg = steered_training_clips(ckpt)
+    loaded = _load_run(ckpt)
+    clips = steered_training_clips(loaded)
     assert torch.equal(clips.video, run.dataset.video)  # the trainer's own real clips, from its cache
-    assert d_cfg == run.d_cfg and clips.motion.shape == (40, 16, 1)
-    _, (train, test) = steered_round_trips(ckpt)
+    assert loaded["d_cfg"] == run.d_cfg and clips.motion.shape == (40, 16, 1)
+    train, test = steered_round_trips(loaded)
     trips = int(returning(clips, "eye_open").sum())
     assert len(train[0]) == trips * 4 // 5 and len(test[0]) == trips - trips * 4 // 5
     assert torch.equal(train[0][:, 0], train[1][:, 0]) and not torch.equal(train[0], train[1])
@@ -226,7 +227,7 @@ def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(ti
     few = VideoGANTrainer(steered(tiny_generator, n_clips=2, frames=16), tmp_path / "few")
     few.save()
     with pytest.raises(ValueError, match="needs at least 5.*--n-clips"):
-        steered_round_trips(tmp_path / "few" / "checkpoint.pt")
+        steered_round_trips(_load_run(tmp_path / "few" / "checkpoint.pt"))
 
 
 def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(tiny_generator, tmp_path,

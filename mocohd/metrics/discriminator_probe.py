@@ -166,7 +166,8 @@ def _load_run(checkpoint) -> dict:
     pool = check_frame_sizes(video_generator.image_generator.size, size)  # real clips pooled as in training
     return {"config": cfg, "step": nets["step"], "d_3d": nets["d_3d"], "d_img": nets["d_img"],
             "video_generator": video_generator, "domain": cfg.data[4:], "size": size, "pool": pool,
-            "d_cfg": nets["d_cfg"], "image_generator_sha256": ckpt.get("image_generator_sha256")}
+            "d_cfg": nets["d_cfg"], "image_generator_sha256": ckpt.get("image_generator_sha256"),
+            "checkpoint": str(checkpoint)}
 
 
 def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
@@ -291,7 +292,8 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
         if against != "no-return" or factor != "eye_open":
             raise ValueError("steered_run checks G_I's blinks against their own clips without the way back: "
                              "use factor 'eye_open' with against='no-return'")
-        d_cfg, pairs = steered_round_trips(steered_run)
+        run = _load_run(steered_run)
+        d_cfg, pairs = run["d_cfg"], steered_round_trips(run)
     else:
         d_cfg = DiscriminatorConfig.preset(preset)
         d_cfg = d_cfg.with_(size=size) if size else d_cfg
@@ -314,36 +316,36 @@ def toy_pairs(domain: str, factor: str, n: int, d_cfg, seed: int, against: str) 
     return drawn.video[moves], held.video[moves]
 
 
-def steered_training_clips(checkpoint):
-    """A ``--steered-real`` run's own real clips, as its trainer drew them (read from the cache
-    in data/cache, drawn there first if missing), with the eye openness each follows:
-    an object with ``video`` (n, T, 3, S, S) at the run's discriminator size S, ``motion``
-    (n, T, 1) and ``motion_names`` ["eye_open"]; and the run's discriminator config."""
+def steered_training_clips(run: dict):
+    """A ``--steered-real`` run's own real clips (``run`` as :func:`_load_run` reads it), as its
+    trainer drew them (read from the cache in data/cache, drawn there first if missing), with
+    the eye openness each follows: an object with ``video`` (n, T, 3, S, S) at the run's
+    discriminator size S, ``motion`` (n, T, 1) and ``motion_names`` ["eye_open"]."""
     from ..data.steered import SteeredVideoDataset
     from ..train.checkpoint import sha256
 
-    run = _load_run(checkpoint)
     cfg = run["config"]
     if not cfg.steered_real:
-        raise ValueError(f"{checkpoint} did not train on steered clips (--steered-real); give a run that did")
+        raise ValueError(f"{run['checkpoint']} did not train on steered clips (--steered-real); give a run that did")
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if cfg.bf16 else None
     sha = run["image_generator_sha256"] or sha256(cfg.image_generator)  # older runs did not record it
     real = SteeredVideoDataset(run["video_generator"], sha, cfg.n_clips, cfg.frames, run["size"],
                                cfg.seed + 777, cfg.bf16, autocast, cfg.chunk)  # the trainer's own call
-    return real.as_clips(), run["d_cfg"]
+    return real.as_clips()
 
 
-def steered_round_trips(checkpoint) -> tuple:
-    """The run's steered blinks that make a round trip and their versions without the way back,
-    split four fifths to train and one fifth held out: (d_cfg, [(train, train_cut), (test, test_cut)])."""
-    clips, d_cfg = steered_training_clips(checkpoint)
+def steered_round_trips(run: dict) -> list[tuple]:
+    """A ``--steered-real`` run's (:func:`_load_run`) steered blinks that make a round trip and
+    their versions without the way back, split four fifths to train and one fifth held out:
+    [(train, train_cut), (test, test_cut)]."""
+    clips = steered_training_clips(run)
     index = returning(clips, "eye_open").nonzero().squeeze(1)
     if len(index) < 5:
-        raise ValueError(f"{checkpoint}'s real clips hold {len(index)} whole blinks; the check needs at least 5 "
+        raise ValueError(f"{run['checkpoint']}'s real clips hold {len(index)} whole blinks; the check needs at least 5 "
                          "(a run with more --n-clips or longer clips)")
     cut = without_return(clips, "eye_open")
     split = len(index) * 4 // 5
-    return d_cfg, [(clips.video[part], cut[part]) for part in (index[:split], index[split:])]
+    return [(clips.video[part], cut[part]) for part in (index[:split], index[split:])]
 
 
 def round_trip_scores(checkpoint) -> dict:
@@ -352,7 +354,7 @@ def round_trip_scores(checkpoint) -> dict:
     frozen (frame 0 held), each as {"effect", "error", "ranked_right"}. A D that pays for the
     way back scores real above cut; one that pays for any motion, real above frozen."""
     run = _load_run(checkpoint)
-    _, (_, (real, cut)) = steered_round_trips(checkpoint)
+    _, (real, cut) = steered_round_trips(run)
     frozen_clips = frozen(real)
     with torch.no_grad():
         scores = {name: video_scores(run["d_3d"], v) for name, v in
