@@ -29,9 +29,12 @@ a fresh 3D D can learn to see a motion when it is the only difference
 (:func:`fresh_discriminator_check`):
 ``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500`` (``--against
 no-return``: whether it can tell a blink from eyes that shut and stay shut; ``--steered-run
-RUN/checkpoint.pt``: on that run's own G_I-drawn blinks); and, for a
+RUN/checkpoint.pt``: on that run's own G_I-drawn blinks; ``--loss ralsgan``: with the training
+loop's own 3D D loss); and, for a
 blink-alone run, whether adding a real blink to its own clips would raise their scores
-(:func:`blink_reward`): ``python -m mocohd.metrics.discriminator_probe --blink-reward RUN/checkpoint.pt``
+(:func:`blink_reward`): ``python -m mocohd.metrics.discriminator_probe --blink-reward RUN/checkpoint.pt``;
+and how such a run's 3D D scores its held-out whole blinks against the same clips cut and frozen
+(:func:`round_trip_scores`): ``python -m mocohd.metrics.discriminator_probe --round-trips RUN/checkpoint.pt``
 """
 
 from __future__ import annotations
