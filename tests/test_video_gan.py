@@ -427,7 +427,7 @@ def test_held_image_lets_the_image_discriminator_play_the_held_game(tiny_generat
         runs[w] = t
     off, on = runs[0.0], runs[1.0]
     assert not all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
-    with pytest.raises(ValueError, match="give --held-fakes too"):
+    with pytest.raises(ValueError, match=r"give --held-fakes \(or, with --steered-real, --cut-fakes true\) too"):
         VideoGANTrainer(small(tiny_generator, held_image=True), tmp_path / "alone")
     with pytest.raises(ValueError, match="cross-domain one never sees real clips"):
         VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", held_image=True, cross_domain=True),
