@@ -1685,12 +1685,12 @@ for label, row in shares.items():
 # the one where the eyes are most shut repeats that frame. Every frame is then one of the clip's
 # own; only their order in time is wrong. The check keeps the clips that make a whole round trip
 # (`returning`: the eyes move away from where they start by more than 0.3 and back by more than
-# 0.3). The cell shows one toy clip both ways, then trains a fresh 3D D of the full preset at
-# 32 px on blink against cut blink, and for comparison on blink against the eyes held open
-# (those of 512 training clips that make one, about half; `python -m
-# mocohd.metrics.discriminator_probe --fresh eye_open --domain faces_big_eyes_blinks --size 32
-# --steps 1000 --train-clips 512 --against no-return`, and
-# `--against rest`; about 4 minutes each in full mode, a few seconds in smoke mode).
+# 0.3; about half of the toy clips do). The cell shows one toy clip both ways, then trains a
+# fresh 3D D of the full preset at 32 px on blink against cut blink, and for comparison on
+# blink against the eyes held open (`python -m mocohd.metrics.discriminator_probe --fresh
+# eye_open --domain faces_big_eyes_blinks --size 32 --steps 1000 --train-clips 512 --against
+# no-return`, and `--against rest`; about 4 minutes each in full mode, a few seconds in smoke
+# mode).
 
 # %%
 from mocohd.data.round_trips import returning, without_return
@@ -1722,8 +1722,7 @@ for against in ("no-return", "rest"):
 #
 # The way back is the *easiest* of these contrasts: within 250 steps every held-out clip is
 # ranked right, toy or drawn by G_I, by a score difference near 0.6 to 0.9 on a target of 1.
-# (A cut clip ends with shut eyes, and 16 frames are enough for the 3D D's kernels to see
-# it.) So neither the 3D D's size nor G_I's pictures stop a discriminator from paying for a
+# (A cut clip ends with its eyes shut, which a whole blink does not.) So neither the 3D D's size nor G_I's pictures stop a discriminator from paying for a
 # round trip. What the GAN's 3D D lacks is a reason: it learns whatever tells the real clips
 # from the generator's current ones, and while those barely move, any change around the eyes
 # will do, in either direction (the table above: +0.021 for a blink, +0.018 for its reverse).
@@ -1773,10 +1772,10 @@ for against in ("no-return", "rest"):
 # The game did what it was built for, and the generator answered as before, by the cheapest
 # way out. Alone with the game, the 3D D learned to score a real blink above its cut version
 # (+0.053, 94 % of held-out clips), and the generator stopped its drift: within 50 iterations
-# its eyes no longer close (eye reading +0.004, against -0.099 without the game), and they move
-# less than in the faithful loop from the same state (mean |frame 15 - frame 0| 0.040 against
-# 0.100). They
-# do not blink: the largest step is 0.010, no clip goes there and back. The 3D D then moved its
+# its eyes no longer close (eye reading +0.004, against -0.099 without the game; by 1,500
+# they close a little again, -0.020), and they move less than in the faithful loop from the
+# same state (mean |frame 15 - frame 0| 0.040 against 0.100). They do not blink: the largest
+# step is 0.010, no clip goes there and back. The 3D D then moved its
 # attention to what the generator now shows: by 1,500 real clips beat frozen ones by +0.014
 # (from +0.003) and their cut versions by only +0.024. And it still charges for a whole blink
 # added to the generator's own clips (-0.015 ± 0.007), as the version 2 run's did at 500:
