@@ -46,9 +46,13 @@ def without_return(clips, factor: str) -> torch.Tensor:
     return torch.stack([clip[index] for clip, index in zip(clips.video, frames)])
 
 
+def frozen(video: torch.Tensor) -> torch.Tensor:
+    """(B, T, C, H, W) -> the same clips with every frame equal to the first: all motion gone."""
+    return video[:, :1].expand_as(video).clone()
+
+
 def cut_or_frozen(clips, factor: str) -> torch.Tensor:
     """(B, T, C, H, W): every clip made to fail by its motion alone: a round trip loses its way
     back (:func:`without_return`), any other clip is frozen at its first frame."""
-    frozen = clips.video[:, :1].expand_as(clips.video)
     trip = returning(clips, factor).view(-1, *[1] * (clips.video.dim() - 1))
-    return torch.where(trip, without_return(clips, factor), frozen)
+    return torch.where(trip, without_return(clips, factor), frozen(clips.video))

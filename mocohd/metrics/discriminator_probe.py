@@ -43,7 +43,7 @@ import argparse
 
 import torch
 
-from ..data.round_trips import returning, without_return
+from ..data.round_trips import frozen, returning, without_return
 from ..data.toyworld import HOLDABLE, RESTING, make_clips
 from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import final_maps
@@ -130,11 +130,6 @@ def generated_clips(video_generator, n: int, frames: int, size: int, seed: int) 
     z = torch.randn(n, video_generator.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
     video = video_generator(z, n_frames=frames, generator=torch.Generator().manual_seed(seed + 1))["video"]
     return pool_to_size(video.float().clamp(-1, 1), size)
-
-
-def frozen(video: torch.Tensor) -> torch.Tensor:
-    """(B, T, C, H, W) -> the same clips with every frame equal to the first: all motion gone."""
-    return video[:, :1].expand_as(video).clone()
 
 
 def gap_parts(score, real: torch.Tensor, fake: torch.Tensor) -> dict:
