@@ -147,7 +147,7 @@ def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
 def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "") -> dict:
     """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``."""
     from .video_gan import FORMAT as VIDEO_FORMAT
-    from .video_gan import export_motion
+    from .video_gan import export_motion, recorded_steered_versions
 
     run = Path(run)
     ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
@@ -167,8 +167,7 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": _video_data_source(cfg, domain, ckpt.get("steered_versions")
-                                                        or [ckpt.get("steered_version")])},
+        "data": {"source": _video_data_source(cfg, domain, recorded_steered_versions(ckpt))},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
         "torch": torch.__version__, "python": platform.python_version(), "note": note,

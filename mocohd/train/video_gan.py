@@ -263,13 +263,19 @@ def steered_version_change(ckpt: dict, cfg: VideoGANConfig, path) -> str | None:
             f"Start a new run (a new --out) to train on version {now} alone")
 
 
+def recorded_steered_versions(ckpt: dict) -> list[int | None]:
+    """The steered construction versions a checkpoint records, oldest first; a checkpoint saved
+    before the list existed records its one version (None if saved before even that)."""
+    return list(ckpt.get("steered_versions") or [ckpt.get("steered_version")])
+
+
 def steered_history(ckpt: dict, cfg: VideoGANConfig) -> list[int | None]:
     """The steered construction versions a resumed run has trained on, oldest first (None: not
     recorded), with this config's appended when it differs from the last; [] for other runs."""
     now = steered_version(cfg)
     if now is None:
         return []
-    history = list(ckpt.get("steered_versions") or [ckpt.get("steered_version")])
+    history = recorded_steered_versions(ckpt)
     return history if history[-1] == now else history + [now]
 
 
