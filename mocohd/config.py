@@ -47,6 +47,7 @@ class ImageGANConfig:
     # to fp32. The shipped checkpoints were trained with --bf16 true (their JSON says so).
     bf16: bool = False
     channels_last: bool = True
+    device: str = "auto"  # auto (a GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N
     # bookkeeping
     seed: int = 0
     log_every: int = 25
@@ -138,6 +139,7 @@ class VideoGANConfig:
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call
+    device: str = "auto"  # auto (a GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N
     seed: int = 0
     log_every: int = 5
     sample_every: int = 50

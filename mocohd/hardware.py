@@ -12,6 +12,9 @@ checkpoint on a CPU without AVX512-BF16, reached 3,000 iterations with LSTM weig
 away from its continuation on a CPU with it. So a run repeats bit for bit only on CPUs with
 the same kernel flags; the trainers record the CPU in every checkpoint (``machine_log``) and
 warn when a resume crosses to another kind.
+
+The trainers also run on a GPU (``--device``, :func:`training_device`); the GPU's name and
+CUDA version join the record then, since its kernels decide the bits in the same way.
 """
 
 from __future__ import annotations
@@ -60,13 +63,53 @@ def cpu_signature(cpuinfo: str | Path = "/proc/cpuinfo") -> dict:
             "aten": str(torch.backends.cpu.get_cpu_capability()), "torch": str(torch.__version__)}
 
 
+def gpu_signature(device: torch.device) -> dict:
+    """What decides the bits of a run on ``device`` besides the CPU: the GPU and CUDA ({} on a CPU)."""
+    if device.type != "cuda":
+        return {}
+    return {"gpu": torch.cuda.get_device_name(device), "cuda": str(torch.version.cuda)}
+
+
+def machine_signature(device: torch.device | str = "cpu") -> dict:
+    """The CPU's signature, with the GPU's when the run computes on one."""
+    return {**cpu_signature(), **gpu_signature(torch.device(device))}
+
+
+def training_device(name: str = "auto") -> torch.device:
+    """The device a trainer computes on: ``auto`` (a GPU when PyTorch sees one, else the CPU),
+    ``cpu``, ``cuda`` or ``cuda:N``. Under torchrun, ``auto`` and ``cuda`` take the process's own
+    GPU (LOCAL_RANK), as one process per GPU is torchrun's custom."""
+    import os
+
+    name = (name or "auto").strip().lower()
+    if name == "cpu":
+        return torch.device("cpu")
+    if name != "auto" and not name.startswith("cuda"):
+        raise ValueError(f"--device {name}: use auto, cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        if name == "auto":
+            return torch.device("cpu")
+        raise ValueError(f"--device {name}, but PyTorch sees no GPU (torch {torch.__version__} is "
+                         f"{'a CPU build' if torch.version.cuda is None else 'built for CUDA ' + torch.version.cuda}); "
+                         "pass --device cpu, or install PyTorch's CUDA build on a machine with an NVIDIA GPU")
+    if name in ("auto", "cuda"):
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    else:
+        device = torch.device(name)
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s), "
+                         f"numbered from 0; pick one of them")
+    return device
+
+
 def _kernels(sig: dict) -> tuple:
-    return tuple(sig.get("kernel_flags", ())), sig.get("aten"), sig.get("torch")
+    return tuple(sig.get("kernel_flags", ())), sig.get("aten"), sig.get("torch"), sig.get("gpu"), sig.get("cuda")
 
 
 def _describe(sig: dict) -> str:
     flags = ", ".join(sig.get("kernel_flags", ())) or "no kernel flags"
-    return f"{sig.get('cpu')}: {flags}, ATen {sig.get('aten')}, torch {sig.get('torch')}"
+    gpu = f", on {sig['gpu']} (CUDA {sig.get('cuda')})" if sig.get("gpu") else ""
+    return f"{sig.get('cpu')}: {flags}, ATen {sig.get('aten')}, torch {sig.get('torch')}{gpu}"
 
 
 def machine_log(previous: list[dict] | None, step: int, here: dict | None = None) -> tuple[list[dict], str | None]:
@@ -82,9 +125,10 @@ def machine_log(previous: list[dict] | None, step: int, here: dict | None = None
     last = log[-1]
     if _kernels(last) == _kernels(here):
         return log, None
-    warning = (f"this run's checkpoint was written at step {step} on another kind of CPU ({_describe(last)}) "
+    kind = "CPU" if last.get("gpu") == here.get("gpu") else "device"
+    warning = (f"this run's checkpoint was written at step {step} on another kind of {kind} ({_describe(last)}) "
                f"than this one ({_describe(here)}). Training on is valid, but PyTorch picks other kernels "
-               "here, so the run will not be bit-identical to one continued on the first CPU; the checkpoint "
+               f"here, so the run will not be bit-identical to one continued on the first {kind}; the checkpoint "
                "records both (its 'machines' list)")
     return log + [here], warning
 
@@ -97,9 +141,10 @@ def has_native_bf16(flags: set[str] | None = None) -> bool | None:
     return any(f in flags for f in BF16_FLAGS)
 
 
-def bf16_warning(bf16: bool, flags: set[str] | None = None) -> str | None:
-    """The warning a run with ``bf16`` should print on this CPU, or None when there is nothing to say."""
-    if not bf16 or has_native_bf16(flags) is not False:
+def bf16_warning(bf16: bool, flags: set[str] | None = None, device: torch.device | str = "cpu") -> str | None:
+    """The warning a run with ``bf16`` should print on this CPU, or None when there is nothing to say
+    (a GPU run computes bf16 on the GPU, which has it)."""
+    if not bf16 or torch.device(device).type != "cpu" or has_native_bf16(flags) is not False:
         return None
     return ("bf16 autocast is on (--bf16 true), but this CPU has no bf16 instructions (none of "
             f"{', '.join(BF16_FLAGS)} among its flags), so PyTorch emulates bf16 and it usually runs slower "

@@ -183,9 +183,10 @@ class MotionGenerator(nn.Module):
 
 
 def draw_noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """e ~ N(0, I) shaped like ``like``, drawn on the generator's device (a seeded CPU
-    generator gives the same noise for a model on a GPU)."""
-    device = generator.device if generator is not None else like.device
+    """e ~ N(0, I) shaped like ``like``, drawn on the generator's device, or without one from the
+    CPU's stream (then moved), so that a seed gives the same noise to a model on a GPU as on the
+    CPU, and a trainer's checkpointed CPU stream holds every draw it made."""
+    device = generator.device if generator is not None else "cpu"
     return torch.randn(like.shape, generator=generator, device=device).to(like)
 
 

@@ -36,10 +36,12 @@ def fit_w_pca(generator, n_samples: int = 100_000, batch: int = 4000, n_componen
                          f"got n_samples={n_samples}, batch={batch}")
     pca = IncrementalPCA(n_components=k, whiten=False, batch_size=batch)
     g = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device  # z from the CPU's seeded stream, mapped where G is
     ws = []
     for start in range(0, n_samples, batch):
         z = torch.randn(min(batch, n_samples - start), dim, generator=g)
-        w = generator.get_latent(z).double().numpy()
+        with torch.no_grad():
+            w = generator.get_latent(z.to(device)).double().cpu().numpy()
         if len(w) >= k:  # IncrementalPCA refuses a batch smaller than n_components
             pca.partial_fit(w)
         ws.append(w)

@@ -66,11 +66,21 @@ def check_checkpoint(ckpt, path: str | Path, expected_format: str | None = None)
 
 
 def rng_state() -> dict:
-    return {"torch": torch.get_rng_state()}
+    """The CPU's random stream (every draw the trainers make themselves) and, once a run has
+    used a GPU, each GPU's (layers that draw their own noise do so there: StyleGAN's noise
+    inputs, DiffAugment, the path-length penalty)."""
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        # a run moved to a machine with fewer GPUs restores those it has
+        for i, s in enumerate(state["cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s, i)
 
 
 def sha256(path: str | Path) -> str:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..config import ImageGANConfig, from_dict, to_dict
-from ..hardware import bf16_warning, machine_log
+from ..hardware import bf16_warning, machine_log, machine_signature, training_device
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
 from .log import append_csv
@@ -64,10 +64,10 @@ def sample_batch(images: torch.Tensor, batch: int) -> torch.Tensor:
 # Models and optimizers
 
 
-def build_models(cfg: ImageGANConfig):
+def build_models(cfg: ImageGANConfig, device: torch.device | str = "cpu"):
     torch.manual_seed(cfg.seed)
-    g = Generator(**cfg.generator_kwargs())
-    d = Discriminator(**cfg.discriminator_kwargs())
+    g = Generator(**cfg.generator_kwargs()).to(device)  # initialised on the CPU's stream, then moved
+    d = Discriminator(**cfg.discriminator_kwargs()).to(device)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     # lazy regularisation runs every k steps with a k-times larger weight, so the Adam
     # hyper-parameters are rescaled to keep the same effective dynamics
@@ -107,11 +107,12 @@ def accumulate(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> Non
         pe.lerp_(p, 1 - beta)
 
 
-def mixing_noise(batch: int, dim: int, prob: float) -> list[torch.Tensor]:
-    """Two z's with probability ``prob`` (style mixing regularisation), else one."""
+def mixing_noise(batch: int, dim: int, prob: float, device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """Two z's with probability ``prob`` (style mixing regularisation), else one; drawn from the
+    CPU's stream and moved to ``device``, so a seed means the same z's on a GPU."""
     if prob > 0 and torch.rand(()).item() < prob:
-        return list(torch.randn(2, batch, dim).unbind(0))
-    return [torch.randn(batch, dim)]
+        return list(torch.randn(2, batch, dim).to(device).unbind(0))
+    return [torch.randn(batch, dim).to(device)]
 
 
 # --------------------------------------------------------------------------------------
@@ -122,20 +123,22 @@ class ImageGANTrainer:
     def __init__(self, cfg: ImageGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
-        if advice := bf16_warning(cfg.bf16):
+        self.device = training_device(cfg.device)
+        if advice := bf16_warning(cfg.bf16, device=self.device):
             warnings.warn(advice, stacklevel=2)
-        self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg)
+        self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg, self.device)
         if cfg.init_generator:
             init_from_generator(self.g, self.g_ema, cfg)
         self.step = 0
-        self.machines, _ = machine_log(None, 0)  # the CPUs that trained this run (hardware.py)
-        self.mean_path_length = torch.zeros(())
+        # the machines (CPU, and GPU when there is one) that trained this run (hardware.py)
+        self.machines, _ = machine_log(None, 0, machine_signature(self.device))
+        self.mean_path_length = torch.zeros((), device=self.device)
         self.images = load_images(cfg)
         self.fixed_z = torch.randn(16, cfg.style_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
         torch.manual_seed(cfg.seed + 2)  # the stream of the training loop itself
 
     def autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
 
     def _prep(self, x):
         if self.cfg.augment:
@@ -146,7 +149,7 @@ class ImageGANTrainer:
         cfg = self.cfg
         self.g.requires_grad_(False), self.d.requires_grad_(True)
         with self.autocast():
-            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing))
+            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing, self.device))
             loss = nonsaturating_d_loss(self.d(self._prep(real)).float(), self.d(self._prep(fake)).float())
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -167,7 +170,7 @@ class ImageGANTrainer:
         cfg = self.cfg
         self.g.requires_grad_(True), self.d.requires_grad_(False)
         with self.autocast():
-            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing))
+            fake, _ = self.g(mixing_noise(cfg.batch, cfg.style_dim, cfg.mixing, self.device))
             loss = nonsaturating_g_loss(self.d(self._prep(fake)).float())
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -175,7 +178,7 @@ class ImageGANTrainer:
         logs = {"g_loss": loss.item()}
         if cfg.path_regularize > 0 and self.step % cfg.g_reg_every == 0:
             b = max(1, cfg.batch // cfg.path_batch_shrink)
-            fake, latents = self.g([torch.randn(b, cfg.style_dim)], return_latents=True)
+            fake, latents = self.g([torch.randn(b, cfg.style_dim).to(self.device)], return_latents=True)
             penalty, self.mean_path_length, path_len = path_length_penalty(fake, latents, self.mean_path_length)
             self.g_opt.zero_grad(set_to_none=True)
             (cfg.path_regularize * cfg.g_reg_every * penalty + 0 * fake[0, 0, 0, 0]).backward()
@@ -185,7 +188,7 @@ class ImageGANTrainer:
         return logs
 
     def train_step(self) -> dict:
-        real = sample_batch(self.images, self.cfg.batch)
+        real = sample_batch(self.images, self.cfg.batch).to(self.device)
         logs = self.d_step(real)
         logs.update(self.g_step())
         self.step += 1
@@ -206,16 +209,16 @@ class ImageGANTrainer:
         sd = ckpt["state_dicts"]
         for name in ("g", "d", "g_ema", "g_opt", "d_opt"):
             getattr(self, name).load_state_dict(sd[name])
-        self.step, self.mean_path_length = ckpt["step"], ckpt["mean_path_length"]
-        self.machines, change = machine_log(ckpt.get("machines"), self.step)
+        self.step, self.mean_path_length = ckpt["step"], ckpt["mean_path_length"].to(self.device)
+        self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change:
             warnings.warn(change, stacklevel=2)
         set_rng_state(ckpt["rng"])
 
     @torch.no_grad()
     def samples(self) -> torch.Tensor:
-        img, _ = self.g_ema([self.fixed_z], randomize_noise=False)
-        return img.float().clamp(-1, 1)
+        img, _ = self.g_ema([self.fixed_z.to(self.device)], randomize_noise=False)
+        return img.float().clamp(-1, 1).cpu()
 
     def save_samples(self) -> Path:
         from PIL import Image

@@ -18,8 +18,12 @@ game, the real batch against the same clips with that motion held at rest, weigh
 pairs); it asks whether a discriminator taught what a blink is makes the motion generator
 blink (notebook 05, section 8).
 
+Devices: ``--device auto`` (the default) computes on a GPU when PyTorch sees one, else on the
+CPU. Every random number the loop draws itself comes from the CPU's stream and is moved to the
+device, so a seed means the same z, motion noise and flips on either.
+
 Data parallelism: under ``torchrun`` the global batch is split over ranks (gloo on CPU,
-nccl on GPU). Gradients are averaged with an all-reduce after every backward, as
+nccl on GPU, one GPU per process). Gradients are averaged with an all-reduce after every backward, as
 DistributedDataParallel does; the DDP wrapper itself cannot be used here because the 3D D's
 gradient penalty differentiates with ``torch.autograd.grad``, which DDP does not support.
 Random draws (z, motion noise, noise maps, k, flips, GP mixing weights) are made for the
@@ -47,7 +51,7 @@ from ..config import VideoGANConfig, from_dict, to_dict, video_preset
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
-from ..hardware import bf16_warning, machine_log
+from ..hardware import bf16_warning, machine_log, machine_signature, training_device
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
                       ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
@@ -194,10 +198,10 @@ def broadcast_parameters(*modules) -> None:
                 dist.broadcast(t.data, src=0)
 
 
-def mean_over_ranks(value: float) -> float:
+def mean_over_ranks(value: float, device: torch.device | str = "cpu") -> float:
     if world()[1] == 1:
         return value
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=device)  # nccl reduces GPU tensors only
     dist.all_reduce(t)
     return (t / world()[1]).item()
 
@@ -290,22 +294,28 @@ class VideoGANTrainer:
             raise ValueError(f"the global batch ({cfg.batch}) must divide evenly over {self.world_size} ranks")
         self.local_batch = cfg.batch // self.world_size
         self.lo = self.rank * self.local_batch  # this rank's slice of every global draw
+        self.device = training_device(cfg.device)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)  # nccl's collectives run on the current GPU
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
-            if advice := bf16_warning(cfg.bf16):
+            if advice := bf16_warning(cfg.bf16, device=self.device):
                 warnings.warn(advice, stacklevel=2)
-        self.machines, _ = machine_log(None, 0)  # the CPUs that trained this run (hardware.py)
+        # the machines (CPU, and GPU when there is one) that trained this run (hardware.py)
+        self.machines, _ = machine_log(None, 0, machine_signature(self.device))
         # the steered clips' construction versions this run trained on; a resume onto another appends it
         self.steered_versions = [] if steered_version(cfg) is None else [steered_version(cfg)]
         torch.manual_seed(cfg.seed)
         self._build_models()
-        self._build_optimizers()
         hold = held_factors(cfg)
         self.dataset = self._steered_dataset() if cfg.steered_real else \
             open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
         if cfg.cut_fakes:
             self.held_dataset = self._cut_dataset()
+        for m in (self.video_g, self.d_3d, self.d_img):  # the steered clips above are drawn on the CPU
+            m.to(self.device)
+        self._build_optimizers()
         self.last_indices = []
         self.log_fields = LOG_FIELDS + (["d_held"] if self.held_dataset is not None else []) + \
             (["d_2d_held"] if cfg.held_image else [])
@@ -354,7 +364,8 @@ class VideoGANTrainer:
     # --- data -----------------------------------------------------------------------------
     def _steered_dataset(self):
         """``--steered-real``: the toy world's blinks drawn by this run's own G_I and rendered as its
-        fakes are (same autocast, chunks and pooling), cached in data/cache."""
+        fakes are (same autocast, chunks and pooling), cached in data/cache. They are drawn on the
+        CPU, so that one cache serves every machine; on a GPU run their bf16 rounding is the CPU's."""
         from ..data.steered import SteeredVideoDataset, check_steerable
 
         cfg = self.cfg
@@ -365,7 +376,7 @@ class VideoGANTrainer:
         if cfg.held_fakes:
             raise ValueError("--steered-real and --held-fakes each replace what the 3D D sees as real; use one")
         return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
-                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast(), cfg.chunk)
+                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast("cpu"), cfg.chunk)
 
     def _cut_dataset(self):
         """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
@@ -386,21 +397,22 @@ class VideoGANTrainer:
         idx = self.order[self.position: self.position + self.local_batch]
         self.position += self.local_batch
         self.last_indices = idx
-        return torch.stack([self.dataset[i]["video"] for i in idx])
+        return torch.stack([self.dataset[i]["video"] for i in idx]).to(self.device)
 
     def held_batch(self) -> torch.Tensor:
         """The last real batch's clips with the ``--held-fakes`` factors at rest, or (``--cut-fakes``)
         without their way back."""
-        return torch.stack([self.held_dataset[i]["video"] for i in self.last_indices])
+        return torch.stack([self.held_dataset[i]["video"] for i in self.last_indices]).to(self.device)
 
     # --- generation -----------------------------------------------------------------------
-    def autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+    def autocast(self, device_type: str | None = None):
+        device_type = device_type or self.device.type
+        return torch.autocast(device_type, dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
 
     def generate(self) -> dict:
         """A fake batch for this rank, drawn from global-batch random numbers: (b, T, 3, S, S)."""
         cfg, vg = self.cfg, self.video_g
-        z = torch.randn(cfg.batch, self.g_size_dim)
+        z = torch.randn(cfg.batch, self.g_size_dim).to(self.device)  # drawn on the CPU: see the module's note
         maps = vg.video_noise(cfg.batch)  # one noise map per video, constant over its frames
         w0 = vg.image_generator.get_latent(z)
         w, e, e_rec = self.motion(w0, cfg.frames)  # the LSTM is cheap: run it on the global batch
@@ -471,7 +483,7 @@ class VideoGANTrainer:
         real_in, fake_in = self.video_input(real), self.video_input(video)
         d_real = self.d3(self.flip(real_in))
         d3 = ralsgan_d_loss(d_real, self.d3(self.flip(fake_in)))
-        alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch]
+        alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch].to(self.device)
         gp = gradient_penalty(self.d_3d, real_in, fake_in, weight=cfg.w_gp, alpha=alpha)
         held, held_video = 0.0, None
         if self.held_dataset is not None:
@@ -555,7 +567,7 @@ class VideoGANTrainer:
         self.opt_d3d.load_state_dict(sd["opt_d3d"])
         self.opt_dimg.load_state_dict(sd["opt_dimg"])
         self.step, self.epoch, self.position = ckpt["step"], ckpt["epoch"], ckpt["position"]
-        self.machines, change = machine_log(ckpt.get("machines"), self.step)
+        self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change and self.rank == 0:
             warnings.warn(change, stacklevel=2)
         steered_change = steered_version_change(ckpt, self.cfg, path)
@@ -571,8 +583,8 @@ class VideoGANTrainer:
     def sample_videos(self, n_frames: int | None = None) -> torch.Tensor:
         """Videos for the fixed z's, without noise maps: (4, T, 3, H, W) in [-1, 1]."""
         g = torch.Generator().manual_seed(self.cfg.seed + 3)  # fixed motion noise too
-        out = self.video_g(self.fixed_z, n_frames or self.cfg.frames, noise="none", generator=g)
-        return out["video"].float().clamp(-1, 1)
+        out = self.video_g(self.fixed_z.to(self.device), n_frames or self.cfg.frames, noise="none", generator=g)
+        return out["video"].float().clamp(-1, 1).cpu()
 
     def save_samples(self) -> Path:
         from ..data.video_io import write_video
@@ -588,7 +600,7 @@ class VideoGANTrainer:
         writer = _tensorboard(self.out) if self.rank == 0 else None
         bar = tqdm(total=total, initial=self.step, disable=not progress or self.rank != 0, desc="video GAN")
         while self.step < total:
-            logs = {k: mean_over_ranks(v) for k, v in self.train_step().items()}
+            logs = {k: mean_over_ranks(v, self.device) for k, v in self.train_step().items()}
             bar.update(1)
             if self.step % cfg.log_every == 0 or self.step == total:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
@@ -727,7 +739,7 @@ def video_main(argv) -> None:
     cfg = video_config(args)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:  # launched by torchrun
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if training_device(cfg.device).type == "cuda" else "gloo")
     try:
         trainer = VideoGANTrainer(cfg, args.out)
         ckpt = Path(args.out) / "checkpoint.pt"
