@@ -77,3 +77,15 @@ def test_quick_run_writes_markdown_and_json(tmp_path):
     assert "UNTRAINED" in saved["video_generator_source"]
     assert {r["mode"] for r in saved["video_step"]} == {"fp32", "bf16 + channels_last"}
     assert {r["mode"] for r in saved["generator"]} == {"fp32", "bf16", "channels_last", "bf16 + channels_last"}
+
+
+def test_the_gpu_bench_script_runs_its_quick_check_on_the_cpu(tmp_path):
+    from mocohd import bench_gpu
+
+    assert bench_gpu.main(["--quick", "--out", str(tmp_path)]) == 0
+    (md,) = tmp_path.glob("gpu-*.md")
+    text = md.read_text()
+    assert "video smoke" in text and "image smoke" in text and "D + G + R1 + path length" in text
+    results = json.loads(md.with_suffix(".json").read_text())
+    assert [r["mode"] for r in results["rows"]][:2] == ["fp32", "bf16 + channels_last"]
+    assert all(r["seconds"] > 0 and r["tflop"] > 0 for r in results["rows"])
