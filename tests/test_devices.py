@@ -13,12 +13,13 @@ import pytest
 import torch
 
 from mocohd import hardware
-from mocohd.config import image_preset, video_preset
+from mocohd.config import image_preset
 from mocohd.hardware import machine_log, training_device
 from mocohd.train.image_gan import ImageGANTrainer, load_generator
 from mocohd.train.video_gan import VideoGANTrainer
 
 from test_video_gan import _tiny_image_generator
+from test_video_gan import small as small_video
 
 gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU that PyTorch sees")
 
@@ -26,11 +27,6 @@ gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU that
 @pytest.fixture(scope="module")
 def tiny_generator(tmp_path_factory):
     return _tiny_image_generator(tmp_path_factory.mktemp("gen"), 32)
-
-
-def small_video(generator, **kw):
-    base = dict(image_generator=str(generator), n_clips=16, steps=2, g_steps=2, bf16=False)
-    return video_preset("smoke", **{**base, **kw})
 
 
 def small_image(**kw):
