@@ -97,6 +97,16 @@ for name, ours, theirs in rows:
     print(f"{name:16s} {str(ours):>14s} {str(theirs):>14s}")
 
 # %% [markdown]
+# **What the paper's sizes cost.** The trainer computes where `device` says: `auto`, the
+# default, takes a GPU when PyTorch sees one (this notebook's sizes are meant for the CPU). On one
+# NVIDIA H200, `python -m mocohd.bench_gpu` timed an iteration of the `paper` preset (a 256 px
+# $G_I$ of the paper's width, discriminators at 128 px): the paper's 16 clips of 16 frames ran out
+# of the GPU's 140 GiB in fp32, since all 256 frames are rendered with gradients to their
+# latents; 8 clips took 2.5 s and 84 GiB, and 16 clips in bf16 5.3 s and 95 GiB. That is why the
+# official batch is a *global* batch, split over GPUs (README, "Several processes or machines").
+# The same run put the `full` preset's iteration at 0.3 s there.
+
+# %% [markdown]
 # ## 2. One iteration, line by line
 #
 # `VideoGANTrainer.train_step` takes **one real batch** and makes `g_steps` updates of the motion
