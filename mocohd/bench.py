@@ -212,7 +212,8 @@ def image_steps(cfg: ImageGANConfig, modes=TRAIN_MODES, repeats: int = 3) -> lis
 
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the bf16 advice: here bf16 is timed against fp32 on purpose
-        trainers = {m: ImageGANTrainer(replace(cfg, bf16=m[0], channels_last=m[1]), Path(tmp) / str(i))
+        # on the CPU even where a GPU is (`python -m mocohd.bench_gpu` times that)
+        trainers = {m: ImageGANTrainer(replace(cfg, bf16=m[0], channels_last=m[1], device="cpu"), Path(tmp) / str(i))
                     for i, m in enumerate(modes)}
 
         def step(trainer, r1: bool):
@@ -261,7 +262,7 @@ def video_iterations(preset: str, generator: Path, pca: Path, modes=TRAIN_MODES,
         trainers = {}
         for i, (bf16, channels_last) in enumerate(modes):
             cfg = video_preset(preset, image_generator=str(generator), pca=str(pca), bf16=bf16,
-                               channels_last=channels_last, **overrides)
+                               channels_last=channels_last, **{"device": "cpu", **overrides})
             trainers[(bf16, channels_last)] = VideoGANTrainer(cfg, Path(tmp) / str(i))
         flops = {m: count_flops(t.train_step) for m, t in trainers.items()}  # also the warm-up
         seconds = interleaved_seconds({m: t.train_step for m, t in trainers.items()}, repeats, 0)
