@@ -9,12 +9,14 @@ script times them there, in one run:
    ``full`` preset (the shipped 64 px faces generator) and the ``paper`` preset (an untrained
    generator of the paper's size: no 256 px checkpoint ships, and the cost does not depend
    on the weights), each in fp32 and in bf16 autocast + channels_last;
-3. one image-GAN step (D + G, lazy R1 and path length amortised) of the ``paper`` image preset;
+3. one image-GAN step (D + G) of the ``paper`` image preset, without and with the lazy
+   regularisers (R1 and the path-length penalty);
 
 with the TFLOP/s each reaches against the peaks and the GPU memory each needs (the peak
 allocated during one step, after a reset). Matrix products and convolutions run with
-PyTorch's defaults (cuDNN may use TF32 for convolutions). Timings are medians of steps timed
-in turn (a, b, a, b, ...); each step ends in ``.item()`` calls, which wait for the GPU.
+PyTorch's defaults (cuDNN may use TF32 for convolutions). Timings are medians of wall time,
+each call followed by a wait for the GPU; the image modes are timed in turn (a, b, a, b, ...),
+the video modes one after the other, as the paper's sizes fill the GPU with one trainer.
 The report goes to ``runs/bench/gpu-<timestamp>.md`` (and ``.json``).
 
 A script, never a test: its numbers depend on the GPU. ``--quick`` runs the smoke presets on
@@ -25,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 import warnings
 from dataclasses import replace
 from datetime import datetime
@@ -35,7 +35,8 @@ from pathlib import Path
 
 import torch
 
-from .bench import count_flops, find_generator, mode_name, untrained_generator_files
+from .bench import (count_flops, find_generator, interleaved_seconds, median_seconds, mode_name,
+                    untrained_generator_files)
 from .bench_report import markdown_table
 from .config import image_preset, video_preset
 from .params import repo_root
@@ -43,23 +44,17 @@ from .params import repo_root
 MODES = ((False, False), (True, True))  # fp32; bf16 autocast + channels_last
 
 
-def sync(device: str) -> None:
-    """Wait for the GPU's queued work, so that a wall-clock time covers it (nothing on a CPU)."""
-    if device == "cuda":
+def synced(fn, device: str):
+    """``fn`` followed by a wait for the GPU's queued work, so that a wall-clock time of one call
+    covers all it launched (``fn`` itself on a CPU)."""
+    if device != "cuda":
+        return fn
+
+    def call():
+        fn()
         torch.cuda.synchronize()
 
-
-def seconds(fn, device: str, repeats: int) -> float:
-    """Median wall seconds of ``fn()``, queued GPU work included, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        sync(device)
-        start = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return call
 
 
 def matmul_peaks(device: str, n: int = 8192, repeats: int = 10) -> dict:
@@ -70,7 +65,7 @@ def matmul_peaks(device: str, n: int = 8192, repeats: int = 10) -> dict:
         peaks = {}
         for name, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
             a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-            peaks[name] = 2 * n**3 / seconds(lambda: a @ b, device, repeats) / 1e12
+            peaks[name] = 2 * n**3 / median_seconds(synced(lambda: a @ b, device), repeats) / 1e12
         return peaks
     finally:
         torch.backends.cuda.matmul.allow_tf32 = tf32
@@ -92,16 +87,9 @@ def step_memory_gib(step, device: str) -> float:
 def timed_steps(steps: dict, device: str, repeats: int) -> dict:
     """{mode: (median seconds, TFLOP per step, peak GiB)} for steps timed in turn."""
     flops = {m: count_flops(fn) for m, fn in steps.items()}  # also the warm-up
-    memory = {m: step_memory_gib(fn, device) for m, fn in steps.items()}
-    times = {m: [] for m in steps}
-    for _ in range(repeats):
-        for m, fn in steps.items():
-            sync(device)
-            start = time.perf_counter()
-            fn()
-            sync(device)
-            times[m].append(time.perf_counter() - start)
-    return {m: (statistics.median(times[m]), flops[m] / 1e12, memory[m]) for m in steps}
+    memory = {m: step_memory_gib(fn, device) for m, fn in steps.items()}  # each ends waiting for the GPU
+    times = interleaved_seconds({m: synced(fn, device) for m, fn in steps.items()}, repeats, warmup=0)
+    return {m: (times[m], flops[m] / 1e12, memory[m]) for m in steps}
 
 
 def video_rows(preset: str, generator: Path, pca: Path, device: str, repeats: int, batches=(None,),
@@ -122,7 +110,7 @@ def video_rows(preset: str, generator: Path, pca: Path, device: str, repeats: in
                     warnings.simplefilter("ignore")
                     t = VideoGANTrainer(cfg, Path(tmp))
                     what += f", G_I {t.video_g.image_generator.size} px, Ds {t.d_cfg.size} px"
-                    seconds, tflop, gib = timed_steps({m: t.train_step}, device, repeats)[m]
+                    secs, tflop, gib = timed_steps({m: t.train_step}, device, repeats)[m]
             except torch.OutOfMemoryError:
                 rows.append({"what": what, "mode": mode_name(*m), "seconds": float("nan"), "tflop": float("nan"),
                              "tflop_per_s": float("nan"), "gib": float("nan"), "note": "out of GPU memory"})
@@ -131,8 +119,8 @@ def video_rows(preset: str, generator: Path, pca: Path, device: str, repeats: in
                 t = None
                 if device == "cuda":
                     torch.cuda.empty_cache()
-            rows.append({"what": what, "mode": mode_name(*m), "seconds": seconds, "tflop": tflop,
-                         "tflop_per_s": tflop / seconds, "gib": gib, "note": ""})
+            rows.append({"what": what, "mode": mode_name(*m), "seconds": secs, "tflop": tflop,
+                         "tflop_per_s": tflop / secs, "gib": gib, "note": ""})
             break
     return rows
 
