@@ -19,6 +19,7 @@ CUDA version join the record then, since its kernels decide the bits in the same
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -79,8 +80,6 @@ def training_device(name: str = "auto") -> torch.device:
     """The device a trainer computes on: ``auto`` (a GPU when PyTorch sees one, else the CPU),
     ``cpu``, ``cuda`` or ``cuda:N``. Under torchrun, ``auto`` and ``cuda`` take the process's own
     GPU (LOCAL_RANK), as one process per GPU is torchrun's custom."""
-    import os
-
     name = (name or "auto").strip().lower()
     if name == "cpu":
         return torch.device("cpu")
