@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from mocohd import hardware
-from mocohd.config import image_preset
 from mocohd.hardware import machine_log, training_device
 from mocohd.train.image_gan import ImageGANTrainer, load_generator
 from mocohd.train.video_gan import VideoGANTrainer
 
+from test_image_gan import cfg as small_image
 from test_video_gan import _tiny_image_generator
 from test_video_gan import small as small_video
 
@@ -27,12 +27,6 @@ gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU that
 @pytest.fixture(scope="module")
 def tiny_generator(tmp_path_factory):
     return _tiny_image_generator(tmp_path_factory.mktemp("gen"), 32)
-
-
-def small_image(**kw):
-    base = dict(size=32, n_images=64, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
-                d_reg_every=2, log_every=1, sample_every=2, ckpt_every=2, bf16=False, channels_last=False)
-    return image_preset("smoke", **{**base, **kw})
 
 
 # --------------------------------------------------------------------------------------
@@ -130,7 +124,7 @@ def test_a_gpu_checkpoint_trains_on_on_the_cpu(tiny_generator, tmp_path):
 
 @gpu
 def test_the_image_trainer_runs_on_a_gpu_and_its_generator_loads_on_the_cpu(tmp_path):
-    t = ImageGANTrainer(small_image(device="cuda"), tmp_path)
+    t = ImageGANTrainer(small_image(device="cuda", steps=2), tmp_path)
     assert {p.device.type for p in t.g.parameters()} == {"cuda"}
     history = t.fit(progress=False)
     assert all(math.isfinite(r["d_loss"]) and math.isfinite(r["g_loss"]) for r in history)
