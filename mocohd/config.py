@@ -136,6 +136,9 @@ class VideoGANConfig:
     # not in the paper (with steered_real): the 3D D's held game plays the real batch against the
     # same clips with each blink's way back cut out (eyes that shut and stay shut), weighted by w_held
     cut_fakes: bool = False
+    # not in the paper: the 3D D also plays the real batch against the same clips frozen at their
+    # first frame (all motion gone), weighted by w_held, so that stillness always reads as fake
+    frozen_fakes: bool = False
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

@@ -413,6 +413,29 @@ def test_held_fakes_train_only_the_3d_discriminator(tiny_generator, tmp_path):
     assert "d_held" not in (tmp_path / "plain" / "log.csv").read_text().splitlines()[0]
 
 
+def test_frozen_fakes_play_real_clips_against_themselves_frozen(tiny_generator, tmp_path, monkeypatch):
+    """--frozen-fakes true: the 3D D also scores the real batch frozen at frame 0 as fake; the
+    same draws with the game weighted 0 and 1 change the 3D D only, and the game's clips are
+    the real batch's own, every frame its first."""
+    import mocohd.train.video_gan as video_gan
+
+    seen, original = [], video_gan.frozen
+    monkeypatch.setattr(video_gan, "frozen", lambda v: seen.append(v) or original(v))
+    runs = {}
+    for w in (0.0, 1.0):
+        t = VideoGANTrainer(small(tiny_generator, frozen_fakes=True, w_held=w, device="cpu"), tmp_path / str(w))
+        real = t.next_real()
+        logs = t.d_update(real)
+        assert logs["d_frozen"] > 0 and torch.isfinite(torch.tensor(logs["d_frozen"]))
+        assert torch.equal(seen[-1], real)
+        runs[w] = t
+    off, on = runs[0.0], runs[1.0]
+    assert not all(torch.equal(a, b) for a, b in zip(off.d_3d.parameters(), on.d_3d.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
+    on.fit(progress=False)
+    assert (tmp_path / "1.0" / "log.csv").read_text().splitlines()[0].endswith(",d_frozen")
+
+
 def test_held_fakes_refuse_data_without_that_factor(tiny_generator, tmp_path):
     with pytest.raises(ValueError, match="needs --data toy:<domain> with one of faces"):
         VideoGANTrainer(small(tiny_generator, data="toy:sky", held_fakes="eye_open"), tmp_path / "sky")

@@ -49,6 +49,7 @@ from tqdm.auto import tqdm
 from ..augment import random_temporal_flip, warp
 from ..config import VideoGANConfig, from_dict, to_dict, video_preset
 from ..contrastive_discriminator import build_contrastive_discriminator
+from ..data.round_trips import frozen
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
 from ..hardware import bf16_warning, machine_log, machine_signature, training_device
@@ -318,7 +319,7 @@ class VideoGANTrainer:
         self._build_optimizers()
         self.last_indices = []
         self.log_fields = LOG_FIELDS + (["d_held"] if self.held_dataset is not None else []) + \
-            (["d_2d_held"] if cfg.held_image else [])
+            (["d_2d_held"] if cfg.held_image else []) + (["d_frozen"] if cfg.frozen_fakes else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
         self.step, self.epoch, self.position, self.order = 0, 0, 0, None
@@ -494,14 +495,19 @@ class VideoGANTrainer:
             # (notebook 05, section 8).
             held_video = self.held_batch()
             held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(held_video))))
+        still = 0.0
+        if cfg.frozen_fakes:  # not in the paper either: the same real clips with all motion gone
+            still = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(frozen(real)))))
         self.opt_d3d.zero_grad(set_to_none=True)
-        (d3 + gp + cfg.w_held * held).backward()
+        (d3 + gp + cfg.w_held * (held + still)).backward()
         average_gradients(self.d_3d)
         self.opt_d3d.step()
         k = int(torch.randint(1, cfg.frames, ()))
         logs = {"d_3d": d3.item(), "gp": gp.item()}
         if self.held_dataset is not None:
             logs["d_held"] = held.item()
+        if cfg.frozen_fakes:
+            logs["d_frozen"] = still.item()
         if cfg.cross_domain:
             d2, cntr = self._contrastive_d_loss(video[:, 0], video[:, k])
             loss = d2 + (cfg.w_contrastive * cntr if cfg.contrastive else 0.0)
