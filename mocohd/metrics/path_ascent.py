@@ -58,8 +58,8 @@ def generator_loss(run: dict, real: torch.Tensor, fake: torch.Tensor, judges=JUD
                           for back in (False, True)) / 2
     if "image" in judges:
         frames = real.shape[1]
-        loss = loss + sum(ralsgan_g_loss(run["d_img"](image_pair_input(real, k)), run["d_img"](image_pair_input(fake, k)))
-                          for k in range(1, frames)) / (frames - 1)
+        pair = lambda clips, k: run["d_img"](image_pair_input(clips, k))  # noqa: E731
+        loss = loss + sum(ralsgan_g_loss(pair(real, k), pair(fake, k)) for k in range(1, frames)) / (frames - 1)
     return loss
 
 
@@ -124,7 +124,8 @@ def ascend_paths(checkpoint, n: int = 8, steps: int = 150, lr: float = 0.05, sta
         loss.backward()
         opt.step()
     return {"checkpoint": str(checkpoint), "step": run["step"], "start": start, "clips": n, "lr": lr,
-            "judges": judges, "real": _numbers(run, real, real_full.clamp(-1, 1)), "rows": rows, "video": video.detach().clamp(-1, 1)}
+            "judges": judges, "real": _numbers(run, real, real_full.clamp(-1, 1)), "rows": rows,
+            "video": video.detach().clamp(-1, 1)}
 
 
 @torch.no_grad()
@@ -147,7 +148,8 @@ def _numbers(run: dict, clips: torch.Tensor, full: torch.Tensor) -> dict:
 def format_ascent(result: dict) -> str:
     lines = [f"{result['checkpoint']} (run step {result['step']}): {result['clips']} free paths from "
              f"{result['start']}, climbing {' + '.join(result['judges'])} D, Adam lr {result['lr']}",
-             "  ascent   G loss   3D D     image D   pixel motion   identity drift   eye events   largest step   round trips"]
+             "  ascent   G loss   3D D     image D   pixel motion   identity drift   eye events   largest step"
+             "   round trips"]
     for r in [*result["rows"], {**result["real"], "ascent_step": "real", "g_loss": float("nan")}]:
         lines.append(f"  {r['ascent_step']:>6}   {r['g_loss']:.4f}   {r['video_score']:+.3f}   {r['image_score']:+.3f}"
                      f"    {r['pixel_motion']:.4f}         {r['identity_drift']:.4f}           {r['events']:.2f}"
