@@ -46,6 +46,8 @@ image_checkpoint = "data/checkpoints/faces_64.pt"  # the frozen image generator 
 motion_checkpoint = "data/checkpoints/faces_motion.pt"  # a shipped, trained motion generator
 sky_motion_checkpoint = "data/checkpoints/sky_motion.pt"
 big_eyes_motion_checkpoint = "data/checkpoints/faces_big_eyes_motion.pt"  # over toy:faces_big_eyes (section 8)
+# the steered blink run's whole training state at 2,650 iterations (section 8, "Where the discriminators lead")
+steered_state = "data/checkpoints/states/faces_big_eyes_blinks_steered_d32/checkpoint.pt"
 ablation_dir = "data/checkpoints/ablation"  # faces motion generators trained with and without the MI loss
 n_videos = None  # videos per motion measurement; None: 8 (smoke) or 32 (full)
 steps = None  # training iterations; None: 3 (smoke) or 200 (full)
@@ -70,7 +72,7 @@ from mocohd.viz import plot_losses, plot_series, show_videos
 
 p = validate(mode, seed, out_dir, image_checkpoint=image_checkpoint, motion_checkpoint=motion_checkpoint,
              sky_motion_checkpoint=sky_motion_checkpoint, ablation_dir=ablation_dir,
-             big_eyes_motion_checkpoint=big_eyes_motion_checkpoint)
+             big_eyes_motion_checkpoint=big_eyes_motion_checkpoint, steered_state=steered_state)
 if domain not in DOMAINS:
     raise ValueError(f"domain={domain!r} is not a toy-world domain; use one of {', '.join(DOMAINS)}")
 steps = steps or by_mode(mode, 3, 200)
@@ -1795,6 +1797,90 @@ for against in ("no-return", "rest"):
 # run; exercise 11 takes it on. (Not shipped: runs are about 86 MB each, and none blinks.)
 
 # %% [markdown]
+# ### Where do the discriminators lead? Free paths
+#
+# Every blink run above ends the same way: discriminators that reward a whole blink, and a
+# generator that does not blink. Two suspects remain. The **game**: the discriminators' score
+# may have no slope that leads from still eyes to a blink, so no generator trained on their
+# gradient could find one. Or the **learner**: the slope is there, and the LSTM, one network
+# for every clip and every noise, does not follow it.
+#
+# `mocohd.metrics.path_ascent` takes the learner out. Each clip gets its own free path in the
+# very set the motion generator moves in, frame $t$ one residual step from frame $t-1$:
+#
+# $$w_t = w_{t-1} + \lambda \tanh(u_t)\,(\mathrm{PC}\cdot\sigma), \qquad u_t \text{ free, one per clip and frame,}$$
+#
+# (`cumulative_path`), every path starts still ($u = 0$: each frame is $w_0$), and Adam climbs
+# the generator's own loss on $u$ alone: RaLSGAN against a batch of real clips, the 3D D
+# over the clip forwards and backwards in time (as the temporal flip plays it), the image D
+# over every pair (frame 0, frame $k$). $G_I$ and both discriminators stay fixed. Then the toy
+# feature network reads what the climbed clips do. If they blink, the discriminators' slope
+# leads there and the LSTM is what fails; if not, the game itself has no such slope.
+#
+# Against the steered run's discriminators at 2,650 iterations (the shipped state), 8 clips,
+# 120 Adam steps of rate 0.05 (`python -m mocohd.metrics.path_ascent
+# data/checkpoints/states/faces_big_eyes_blinks_steered_d32/checkpoint.pt --clips 8 --steps 120
+# --every 20`, about 8 minutes, 3 more to draw 8 real steered clips; `--judges video` climbs
+# the 3D D's loss alone). "3D D" and "image D" are the mean scores of the clips; the real
+# row is the 8 real (steered) clips of the batch:
+#
+# | climbing | step | 3D D | image D | pixel motion | identity drift | eye events | largest step | there and back |
+# |---|---|---|---|---|---|---|---|---|
+# | both Ds | 0 (still) | -0.217 | -0.129 | 0.0000 | 0.0000 | 0.00 | 0.000 | 0.00 |
+# | both Ds | 20 | +0.262 | +0.190 | 0.0304 | 0.0429 | 0.25 | 0.098 | 0.00 |
+# | both Ds | 120 | +0.263 | +0.248 | 0.0312 | 0.0436 | 0.38 | 0.121 | 0.00 |
+# | 3D D alone | 20 | +0.279 | -0.014 | 0.0309 | 0.0466 | 0.50 | 0.098 | 0.00 |
+# | 3D D alone | 120 | +0.247 | +0.010 | 0.0282 | 0.0372 | 0.62 | 0.116 | 0.00 |
+# | real clips | | -0.243 | -0.147 | 0.0031 | 0.0125 | 0.75 | 0.372 | 0.62 |
+#
+# (Run twice, the climb gave the same numbers to the last digit.) The slope is steep and it
+# is there from the first step: within 20 steps the free clips score far *above* the real
+# ones (+0.26 against -0.24), and they get there by moving ten times as much as real clips
+# do (pixel motion 0.03 against 0.003): the background and the skin change colour, the
+# identity drifts (3 to 3.5 times the real clips' drift), the eyes move in a quarter to over
+# half of the clips. Not one clip blinks, and the eyes' largest step stays a third of a real
+# blink's. What the discriminators pay for, seen from a still clip, is change of any kind,
+# and most cheaply change of the whole picture. The shut eyes of a blink are a small patch
+# of pixels that pays only once it is large.
+#
+# Would discriminators that *know* what a blink is lead elsewhere? From the same state the 3D D
+# trained 1,000 updates alone (`--g-steps 0`, the generator fixed) with two extra games, not
+# in the paper: every real clip against itself with its way back cut (`--cut-fakes true`)
+# and against itself frozen at frame 0 (`--frozen-fakes true`, new here; on 320 steered
+# clips, `--n-clips 320`, to draw them in 4 minutes; about 20 minutes in all). On its 38 held-out
+# round trips (`discriminator_probe --round-trips`) it learned both: a real blink scores
+# above its cut version by +0.102 ± 0.022 (79 % ranked right; +0.012, 63 %, after 300
+# updates) and above the clip frozen by +0.206 ± 0.019 (100 %). Climbing against it:
+#
+# | climbing both Ds of the D trained with both games | step | 3D D | image D | pixel motion | identity drift | eye events | largest step | there and back |
+# |---|---|---|---|---|---|---|---|---|
+# | still | 0 | -0.165 | +0.244 | 0.0000 | 0.0000 | 0.00 | 0.000 | 0.00 |
+# | | 20 | +0.325 | +0.507 | 0.0169 | 0.0250 | 0.25 | 0.047 | 0.00 |
+# | | 120 | +0.414 | +0.563 | 0.0185 | 0.0222 | 0.12 | 0.038 | 0.00 |
+# | real clips | | -0.053 | +0.244 | 0.0031 | 0.0125 | 0.75 | 0.372 | 0.62 |
+#
+# This 3D D now tells a still clip from a real one (-0.165 against -0.053), and its slope
+# from stillness still leads to a drifting picture, with *less* eye motion than before
+# (largest step 0.04). A discriminator that ranks a real blink above its cut and frozen
+# versions has learned where real clips lie; it has not learned a path to them. One reading,
+# not tested here: between a still clip and a blink lie clips with half-shut eyes, which no
+# game here teaches the 3D D to score, while a little colour drift climbs at once. (So the loop was not run with both games: the free
+# paths say where it would go, in minutes instead of hours.)
+#
+# So the game is at fault at least as much as the learner. The LSTM does not even climb the
+# slope that is there (its clips move a tenth as much as the free paths), which is its own
+# question (exercise 12); but a better learner would have produced colour drift, not blinks.
+# The cell climbs a few clips against the shipped state (smoke mode: 2 clips, 2 steps).
+
+# %%
+from mocohd.metrics.path_ascent import ascend_paths, format_ascent
+
+climbed = ascend_paths(p["steered_state"], n=by_mode(mode, 2, 4), steps=by_mode(mode, 2, 40),
+                       every=by_mode(mode, 1, 10), seed=seed + 4321)
+print(format_ascent(climbed))
+show_videos(climbed["video"], titles=[f"climbed clip {i}" for i in range(len(climbed["video"]))], fps=6)
+
+# %% [markdown]
 # ## 9. Does the mutual-information loss matter? The ablation
 #
 # The paper adds $\mathcal{L}_{\text{MI}}$ so that the LSTM cannot ignore its noise: without it,
@@ -2060,5 +2146,13 @@ print(f"W spread: |fp32 - bf16| (same seed) {abs(w_spread['fp32, seed 0'] - w_sp
 #    iterations, and follow the 3D D's real - cut and real - frozen scores (`python -m
 #    mocohd.metrics.discriminator_probe --round-trips RUN/checkpoint.pt`) beside the blink reward:
 #    does the D keep switching between the two as the generator moves between drift and
-#    stillness? Then change `mocohd.data.round_trips.cut_or_frozen` so that every clip is
-#    played both cut *and* frozen (two held games), leaving the generator no still refuge.
+#    stillness? Then add `--frozen-fakes true`, so that every clip is played both cut *and*
+#    frozen (two held games), leaving the generator no still refuge; climb free paths against
+#    its discriminators (`python -m mocohd.metrics.path_ascent RUN/checkpoint.pt`) to see
+#    where their slope now leads before you spend hours on the loop.
+# 12. The free paths of "Where do the discriminators lead?" move ten times as much as the
+#    LSTM's clips against the same discriminators. Start them on the run's own paths
+#    (`--start generated`) and follow how fast they leave them; then train the loop from the
+#    same state with a larger motion learning rate (`--lr`, which every network shares here:
+#    change `_build_optimizers` to give the motion generator its own) and see whether the LSTM
+#    follows the slope any better.
