@@ -32,7 +32,7 @@ import torch
 
 from ..discriminators import image_pair_input, video_input_in_domain
 from ..losses import ralsgan_g_loss
-from .discriminator_probe import _load_run, mean_logit
+from .discriminator_probe import _load_run, pair_scores, video_scores
 from .motion_stats import clip_numbers, draw_faces
 
 STARTS = ("still", "generated")
@@ -128,12 +128,10 @@ def ascend_paths(checkpoint, n: int = 8, steps: int = 150, lr: float = 0.05, sta
             "video": video.detach().clamp(-1, 1)}
 
 
-@torch.no_grad()
 def _scores(run: dict, clips: torch.Tensor) -> dict:
     """The mean 3D D score of clips (B, T, 3, S, S), and the image D's over every pair (0, k)."""
-    image = torch.stack([mean_logit(run["d_img"](image_pair_input(clips, k))) for k in range(1, clips.shape[1])])
-    return {"video_score": mean_logit(run["d_3d"](video_input_in_domain(clips))).mean().item(),
-            "image_score": image.mean().item()}
+    return {"video_score": video_scores(run["d_3d"], clips).mean().item(),
+            "image_score": pair_scores(run["d_img"], clips).mean().item()}
 
 
 @torch.no_grad()

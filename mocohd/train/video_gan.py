@@ -497,6 +497,8 @@ class VideoGANTrainer:
             held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(held_video))))
         still = 0.0
         if cfg.frozen_fakes:  # not in the paper either: the same real clips with all motion gone
+            # (the flip changes no picture of a frozen clip, but it draws its coin: the runs in
+            # notebook 05 trained with that draw, and keep their exact resume through it)
             still = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(frozen(real)))))
         self.opt_d3d.zero_grad(set_to_none=True)
         (d3 + gp + cfg.w_held * (held + still)).backward()
