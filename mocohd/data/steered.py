@@ -133,19 +133,28 @@ def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, step
 
     from tqdm.auto import tqdm
 
+    videos = []
+    for w, noise in tqdm(steered_path_batches(video_generator, n, frames, seed, steps, iterations, batch),
+                         total=-(-n // batch), desc="steering real blinks", disable=not progress):
+        with torch.no_grad(), (autocast or nullcontext()):
+            videos.append(video_generator.render(w, noise=noise, chunk=chunk))
+    return torch.cat(videos)
+
+
+def steered_path_batches(video_generator, n: int, frames: int = 16, seed: int = 0, steps: int = 3,
+                         iterations: int = 20, batch: int = 32):
+    """The latent paths of :func:`steered_clips`, ``batch`` clips at a time: yields (w (b, frames,
+    D), noise maps) for each batch, the paths G_I renders into the steered clips."""
     from ..metrics.motion_stats import draw_faces
 
     gi = video_generator.image_generator
     eye_open = open_eyed_blinks(n, frames, seed)
     generator = torch.Generator().manual_seed(seed + 1)
-    videos = []
-    for lo in tqdm(range(0, n, batch), desc="steering real blinks", disable=not progress):
+    for lo in range(0, n, batch):
         rows = slice(lo, min(lo + batch, n))
         w0, noise = draw_faces(gi, len(eye_open[rows]), generator)
         w_shut = shut_latents(video_generator, w0, noise, steps, iterations)
-        with torch.no_grad(), (autocast or nullcontext()):
-            videos.append(video_generator.render(blink_path(w0, w_shut, eye_open[rows]), noise=noise, chunk=chunk))
-    return torch.cat(videos)
+        yield blink_path(w0, w_shut, eye_open[rows]), noise
 
 
 def cache_key(image_generator_sha256: str, n: int, frames: int, seed: int, steps: int, bf16: bool) -> str:

@@ -1,0 +1,241 @@
+"""Can the LSTM learn a blink at all? The game played on the latent paths themselves.
+
+Every blink-alone run in notebook 05 ends without a blink, and the free paths of
+:mod:`mocohd.metrics.path_ascent` showed that the pixel discriminators' slope from still eyes
+leads to other change (colour drift, a slow fade). That leaves one question about the
+*learner* open: given a game that does point at blinks, can the motion generator (the LSTM,
+its bounded residual steps, its noise) learn to make them?
+
+In the steered control (:mod:`mocohd.data.steered`) the real clips are G_I's own renderings of
+known latent paths, so the game can be played on the paths instead of the pixels. A small
+discriminator reads a path where the motion generator writes it: each frame's move from
+w_0 in the motion generator's PCA coordinates (``pca_coordinates``: a residual step changes
+each by at most lambda), beside the face's own coordinates (which way shuts *this* face's
+eyes depends on the face). Real paths are the steered blinks; fakes are the LSTM's. Nothing
+else changes: the official schedule (5 motion-generator updates with fresh z, then one D
+update), RaLSGAN, Adam (lr 1e-4, betas 0.5, 0.999), the mutual-information loss, and a
+gradient penalty on the path D. No frame is rendered in training, so an iteration costs
+milliseconds; every ``--every`` iterations the feature network reads the eyes of rendered
+clips for fixed z. If they blink, the LSTM can learn blinks and the pixel game is what fails
+to ask for them; if not, the learner is at fault too.
+
+It is a diagnostic, not the paper. ``--graft RUN/checkpoint.pt`` writes the trained motion
+generator into a copy of a pixel run's checkpoint (fresh motion optimizer), so that
+``python -m mocohd.train video ... --resume`` asks the second question: does the paper's
+pixel game keep a blink that it did not have to find?
+
+Command line: ``python -m mocohd.train.path_game RUN/checkpoint.pt --out OUT --steps 3000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
+from ..motion import mutual_information_loss, pca_coordinates
+from .checkpoint import load_checkpoint, save_checkpoint
+
+FORMAT = "mocohd-path-game"
+
+
+class PathDiscriminator(nn.Module):
+    """Scores latent paths (B, T, 2K): per frame, the move from w_0 and the face, both in PCA
+    coordinates. Two temporal convolutions (the 3D D's job, on paths), then one linear score."""
+
+    def __init__(self, n_pca: int, frames: int, width: int = 128):
+        super().__init__()
+        self.conv1 = nn.Conv1d(2 * n_pca, width, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv1d(width, width, kernel_size=3, padding=1, stride=2)
+        self.out = nn.Linear(width * ((frames + 1) // 2), 1)
+
+    def forward(self, paths: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.conv1(paths.transpose(1, 2)), 0.2)  # (B, width, T)
+        x = F.leaky_relu(self.conv2(x), 0.2)  # (B, width, ceil(T / 2))
+        return self.out(x.flatten(1)).squeeze(1)
+
+
+def path_features(motion, w: torch.Tensor) -> torch.Tensor:
+    """Latent paths (B, T, D) -> what the path D reads (B, T, 2K): each frame's move from w_0 in
+    units of one full residual step (coordinate / lambda), and w_0's own coordinates."""
+    moves = pca_coordinates(motion, w) / motion.w_residual
+    face = (w[:, :1] @ motion.pca_comp.T) / motion.pca_stdev
+    return torch.cat([moves, face.expand_as(moves)], dim=2)
+
+
+def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int, seed: int,
+               cache_dir: str | Path | None = None) -> torch.Tensor:
+    """The steered clips' latent paths (n, frames, D) (:func:`mocohd.data.steered.steered_path_batches`,
+    the same faces and blinks as a run's ``--steered-real`` clips drawn with ``seed``), cached
+    under the steered clips' key with "paths" in front."""
+    from tqdm.auto import tqdm
+
+    from ..data import toyworld
+    from ..data.steered import cache_key, steered_path_batches
+
+    key = cache_key(image_generator_sha256, n, frames, seed, steps=3, bf16=False)
+    path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"paths-{key}.pt"
+    if path.exists():
+        return torch.load(path, weights_only=True)
+    batches = steered_path_batches(video_generator, n, frames, seed)
+    w = torch.cat([w for w, _ in tqdm(batches, total=-(-n // 32), desc="steering real paths")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(path, w)
+    return w
+
+
+@torch.no_grad()
+def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, seed: int = 0,
+                paths: torch.Tensor | None = None) -> dict:
+    """The feature network's reading of ``n`` rendered clips for fixed z and motion noise, or of
+    the given latent ``paths`` (B, T, D) rendered with noise maps drawn from ``seed``."""
+    from ..metrics.motion_stats import clip_numbers
+
+    generator = torch.Generator().manual_seed(seed)
+    if paths is not None:
+        video = video_generator.render(paths, generator=generator)
+    else:
+        video_generator.eval()
+        z = torch.randn(n, video_generator.image_generator.style_dim, generator=generator)
+        video = video_generator(z, n_frames=frames, generator=generator)["video"]
+        video_generator.train()
+    numbers = clip_numbers(video.float().clamp(-1, 1), domain)
+    eye = {key: numbers[key]["motion:eye_open"] for key in ("per_factor", "events", "largest_step", "round_trips")}
+    return {"pixel_motion": numbers["pixel_motion"], "identity_drift": numbers["identity_drift"],
+            "eye_spread": eye["per_factor"], **{f"eye_{k}": v for k, v in eye.items() if k != "per_factor"}}
+
+
+def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: int = 500, lr: float = 1e-4,
+                    g_steps: int = 5, w_gp: float = 10.0, mi: bool = True, start: str = "fresh", seed: int = 0,
+                    n_real: int | None = None, n_eval: int = 32, progress: bool = True) -> list[dict]:
+    """Train the run's motion generator (``start``: "fresh", the official initialisation, or
+    "trained", the run's own weights) against a path D on the steered paths; see the module's
+    note. Writes OUT/log.csv (a row every ``every`` iterations, ``n_eval`` clips read for fixed
+    z, then a row of the first ``n_eval`` real paths rendered) and OUT/motion.pt; returns the rows."""
+    from tqdm.auto import tqdm
+
+    from ..metrics.discriminator_probe import _load_run
+
+    if start not in ("fresh", "trained"):
+        raise ValueError(f"start must be 'fresh' (the official initialisation) or 'trained', got {start!r}")
+    run = _load_run(checkpoint)
+    cfg, vg = run["config"], run["video_generator"]
+    if not cfg.steered_real:
+        raise ValueError(f"{checkpoint} did not train on steered clips; the path game needs their latent paths: "
+                         "give a run trained with --steered-real true")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    real = real_paths(vg, run["image_generator_sha256"], n_real or cfg.n_clips, cfg.frames, cfg.seed + 777)
+    torch.manual_seed(seed)
+    motion = vg.motion.train().requires_grad_(True)  # loaded for sampling, with its gradients off
+    if start == "fresh":
+        motion.reset_parameters()
+    d = PathDiscriminator(motion.n_pca, cfg.frames)
+    opt_g = torch.optim.Adam(motion.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
+    gi = vg.image_generator
+
+    def fake_paths():
+        z = torch.randn(batch, gi.style_dim)
+        with torch.no_grad():
+            w0 = gi.get_latent(z).float()
+        w, e, e_rec = motion(w0, cfg.frames)
+        return w, e, e_rec
+
+    real_row = {"iteration": "real", "d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan"),
+                **eye_numbers(vg, run["domain"], paths=real[:n_eval])}
+    rows = []
+    row = lambda i, logs: {"iteration": i, **logs, **eye_numbers(vg, run["domain"], n_eval, cfg.frames)}  # noqa: E731
+    rows.append(row(0, {"d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan")}))
+    for i in tqdm(range(1, steps + 1), desc="path game", disable=not progress):
+        real_batch = path_features(motion, real[torch.randint(len(real), (batch,))])
+        for _ in range(g_steps):
+            w, e, e_rec = fake_paths()
+            g_loss = ralsgan_g_loss(d(real_batch), d(path_features(motion, w)))
+            mi_loss = mutual_information_loss(e_rec, e)
+            opt_g.zero_grad(set_to_none=True)
+            (g_loss + mi_loss if mi else g_loss).backward()
+            opt_g.step()
+        with torch.no_grad():
+            fake = path_features(motion, fake_paths()[0])
+        d_loss = ralsgan_d_loss(d(real_batch), d(fake)) + gradient_penalty_textbook(d, real_batch, fake, weight=w_gp)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        if i % every == 0 or i == steps:
+            rows.append(row(i, {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "mi": mi_loss.item()}))
+            _write_rows(out / "log.csv", [*rows, real_row])
+            save_checkpoint(out / "motion.pt", {"format": FORMAT, "checkpoint": str(checkpoint), "iteration": i,
+                                                "start": start, "motion": motion.state_dict(),
+                                                "path_d": d.state_dict()})
+    return [*rows, real_row]
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def graft(run_checkpoint, motion_file, out) -> Path:
+    """A copy of a pixel run's checkpoint with the path game's motion generator in place of its
+    own and a fresh motion optimizer: OUT/checkpoint.pt, to go on with ``--resume``."""
+    from .video_gan import FORMAT as RUN_FORMAT
+
+    ckpt = load_checkpoint(run_checkpoint, RUN_FORMAT)
+    trained = load_checkpoint(motion_file, FORMAT)
+    sd = ckpt["state_dicts"]
+    sd["motion"] = trained["motion"]
+    fresh = torch.optim.Adam([nn.Parameter(torch.zeros(1))], lr=ckpt["config"]["lr"], betas=(0.5, 0.999))
+    state = fresh.state_dict()
+    state["param_groups"][0]["params"] = sd["opt_motion"]["param_groups"][0]["params"]
+    sd["opt_motion"] = state
+    ckpt["grafted_motion"] = {"from": str(motion_file), "path_game_iteration": trained["iteration"],
+                              "start": trained["start"]}
+    return save_checkpoint(Path(out) / "checkpoint.pt", ckpt)
+
+
+def format_rows(rows: list[dict]) -> str:
+    lines = ["  iteration   D loss   G loss   MI     pixel motion   identity drift   eyes: spread / events / largest "
+             "step / there and back"]
+    for r in rows:
+        lines.append(f"  {r['iteration']!s:>9}   {r['d_loss']:.3f}    {r['g_loss']:.3f}   {r['mi']:+.2f}   "
+                     f"{r['pixel_motion']:.4f}         {r['identity_drift']:.4f}           {r['eye_spread']:.3f} / "
+                     f"{r['eye_events']:.2f} / {r['eye_largest_step']:.3f} / {r['eye_round_trips']:.2f}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m mocohd.train.path_game", description=__doc__.split("\n\n")[0])
+    p.add_argument("checkpoint", help="a --steered-real run's checkpoint.pt (its G_I, PCA and steered clips)")
+    p.add_argument("--out", required=True, help="folder for log.csv and motion.pt")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--every", type=int, default=500)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--start", choices=["fresh", "trained"], default="fresh")
+    p.add_argument("--no-mi", action="store_true", help="leave the mutual-information loss out")
+    p.add_argument("--n-real", type=int, default=None, help="steered paths to draw (default: the run's n_clips)")
+    p.add_argument("--n-eval", type=int, default=32, help="clips rendered and read at each measurement")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--graft", default=None, metavar="RUN/checkpoint.pt",
+                   help="after training, write OUT/checkpoint.pt: this pixel run with the trained motion generator")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,
+                           start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval)
+    print(format_rows(rows))
+    if args.graft:
+        print(f"grafted: {graft(args.graft, Path(args.out) / 'motion.pt', args.out)}")
+
+
+if __name__ == "__main__":
+    main()

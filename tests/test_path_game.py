@@ -1,0 +1,70 @@
+"""The game played on latent paths (mocohd.train.path_game)."""
+
+import pytest
+import torch
+
+from mocohd.motion import MotionGenerator
+from mocohd.train.path_game import PathDiscriminator, graft, path_features, train_path_game
+from mocohd.train.video_gan import VideoGANTrainer
+
+from test_steered import steered, tiny_generator  # noqa: F401  (a module fixture)
+
+
+def test_path_features_count_moves_in_whole_residual_steps_beside_the_face():
+    comp = torch.linalg.qr(torch.randn(6, 6))[0][:4]  # 4 orthonormal directions of a 6-d W
+    stdev = torch.tensor([2.0, 1.0, 0.5, 0.25])
+    motion = MotionGenerator(w_dim=6, h_dim=5, n_pca=4, w_residual=0.2, pca_comp=comp, pca_stdev=stdev)
+    w0 = torch.randn(2, 6)
+    path = w0[:, None].repeat(1, 3, 1)
+    path[0, 1:] += 0.2 * stdev[1] * comp[1]  # clip 0: one full residual step along PC 1 into frame 1, kept
+    features = path_features(motion, path)
+    assert features.shape == (2, 3, 8)
+    moves, face = features[..., :4], features[..., 4:]
+    expected = torch.zeros(2, 3, 4)
+    expected[0, 1:, 1] = 1.0
+    torch.testing.assert_close(moves, expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(face, ((w0 @ comp.T) / stdev)[:, None].expand(2, 3, 4))  # the same face every frame
+    d = PathDiscriminator(n_pca=4, frames=3)
+    assert d(features).shape == (2,)
+
+
+def test_the_path_game_trains_the_lstm_and_grafts_it_into_a_pixel_run(tiny_generator, tmp_path, monkeypatch):  # noqa: F811
+    import mocohd.data.toyworld as toyworld
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    run = VideoGANTrainer(steered(tiny_generator), tmp_path / "run")
+    run.fit(progress=False)
+    before = {k: v.clone() for k, v in run.motion.state_dict().items()}
+    rows = train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=4, batch=4, every=2, n_real=4,
+                           progress=False)
+    assert [r["iteration"] for r in rows] == [0, 2, 4, "real"]
+    assert all(0 <= r["eye_round_trips"] <= 1 and r["pixel_motion"] >= 0 for r in rows)
+    assert rows[-1]["pixel_motion"] > 0  # the real paths, rendered: the steered blinks move
+    assert torch.isfinite(torch.tensor([rows[-2]["d_loss"], rows[-2]["g_loss"]])).all()
+    assert list((tmp_path / "cache").glob("paths-steered-*.pt"))  # the real paths, cached
+    game = torch.load(tmp_path / "game" / "motion.pt", weights_only=False)
+    assert game["iteration"] == 4 and (tmp_path / "game" / "log.csv").exists()
+    moved = game["motion"]
+    assert not torch.equal(moved["w"], before["w"])  # fresh start, then trained
+    torch.testing.assert_close(moved["pca_comp"], before["pca_comp"])  # the run's own PCA
+    train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "on", steps=1, batch=4, every=1, n_real=4,
+                    n_eval=2, start="trained", progress=False)
+    on = torch.load(tmp_path / "on" / "motion.pt", weights_only=False)["motion"]
+    for name in ("w", "cell.weight_ih", "enc_cell.weight_ih"):  # the game's gradient reaches the LSTM
+        assert not torch.equal(on[name], before[name]), name
+    # grafted, the pixel run resumes with the path game's LSTM and a fresh motion optimizer
+    graft(tmp_path / "run" / "checkpoint.pt", tmp_path / "game" / "motion.pt", tmp_path / "grafted")
+    resumed = VideoGANTrainer(steered(tiny_generator, steps=3), tmp_path / "grafted")
+    resumed.load(tmp_path / "grafted" / "checkpoint.pt")
+    assert resumed.step == 2 and not resumed.opt_motion.state
+    assert all(torch.equal(v, moved[k]) for k, v in resumed.motion.state_dict().items())
+    resumed.fit(progress=False)
+    assert resumed.step == 3
+
+
+def test_the_path_game_needs_a_steered_run(tiny_generator, tmp_path):  # noqa: F811
+    VideoGANTrainer(steered(tiny_generator, steered_real=False), tmp_path / "run").fit(progress=False)
+    with pytest.raises(ValueError, match="--steered-real true"):
+        train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=1)
+    with pytest.raises(ValueError, match="start must be"):
+        train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", start="random")
