@@ -68,3 +68,22 @@ def test_the_path_game_needs_a_steered_run(tiny_generator, tmp_path):  # noqa: F
         train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=1)
     with pytest.raises(ValueError, match="start must be"):
         train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", start="random")
+
+
+def test_a_stopped_path_game_resumes_to_the_same_weights(tiny_generator, tmp_path, monkeypatch):  # noqa: F811
+    import mocohd.data.toyworld as toyworld
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    kw = dict(batch=4, every=2, n_real=4, n_eval=2, progress=False)
+    whole = train_path_game(ckpt, tmp_path / "whole", steps=4, **kw)
+    train_path_game(ckpt, tmp_path / "parts", steps=2, **kw)
+    parts = train_path_game(ckpt, tmp_path / "parts", steps=4, resume=True, **kw)
+    assert [r["iteration"] for r in parts] == [0, 2, 4, "real"]
+    a, b = (torch.load(tmp_path / name / "motion.pt", weights_only=False) for name in ("whole", "parts"))
+    for part in ("motion", "path_d"):
+        assert all(torch.equal(v, b[part][k]) for k, v in a[part].items()), part
+    assert whole[-2]["d_loss"] == parts[-2]["d_loss"]
+    with pytest.raises(ValueError, match="resume with the same settings"):
+        train_path_game(ckpt, tmp_path / "parts", steps=6, resume=True, **{**kw, "batch": 2})

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from ..losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
 from ..motion import mutual_information_loss, pca_coordinates
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 FORMAT = "mocohd-path-game"
 
@@ -112,11 +112,14 @@ def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, see
 
 def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: int = 500, lr: float = 1e-4,
                     g_steps: int = 5, w_gp: float = 10.0, mi: bool = True, start: str = "fresh", seed: int = 0,
-                    n_real: int | None = None, n_eval: int = 32, progress: bool = True) -> list[dict]:
+                    n_real: int | None = None, n_eval: int = 32, resume: bool = False,
+                    progress: bool = True) -> list[dict]:
     """Train the run's motion generator (``start``: "fresh", the official initialisation, or
     "trained", the run's own weights) against a path D on the steered paths; see the module's
     note. Writes OUT/log.csv (a row every ``every`` iterations, ``n_eval`` clips read for fixed
-    z, then a row of the first ``n_eval`` real paths rendered) and OUT/motion.pt; returns the rows."""
+    z, then a row of the first ``n_eval`` real paths rendered) and OUT/motion.pt (written
+    atomically at every row, with optimizers and random state: ``resume`` goes on from it to the
+    same weights as a run never stopped); returns the rows."""
     from tqdm.auto import tqdm
 
     from ..metrics.discriminator_probe import _load_run
@@ -149,10 +152,22 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
 
     real_row = {"iteration": "real", "d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan"),
                 **eye_numbers(vg, run["domain"], paths=real[:n_eval])}
-    rows = []
     row = lambda i, logs: {"iteration": i, **logs, **eye_numbers(vg, run["domain"], n_eval, cfg.frames)}  # noqa: E731
-    rows.append(row(0, {"d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan")}))
-    for i in tqdm(range(1, steps + 1), desc="path game", disable=not progress):
+    settings = {"checkpoint": str(Path(checkpoint).resolve()), "start": start, "lr": lr, "batch": batch, "g_steps": g_steps,
+                "w_gp": w_gp, "mi": mi, "seed": seed, "n_real": len(real)}
+    saved = out / "motion.pt"
+    if resume and saved.exists():
+        state = load_checkpoint(saved, FORMAT)
+        if state["settings"] != settings:
+            raise ValueError(f"{saved} was trained with {state['settings']}, not {settings}; resume with the same "
+                             "settings, or give a new --out")
+        motion.load_state_dict(state["motion"]), d.load_state_dict(state["path_d"])
+        opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
+        set_rng_state(state["rng"])
+        first, rows = state["iteration"] + 1, state["rows"]
+    else:
+        first, rows = 1, [row(0, {"d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan")})]
+    for i in tqdm(range(first, steps + 1), desc="path game", disable=not progress, initial=first - 1, total=steps):
         real_batch = path_features(motion, real[torch.randint(len(real), (batch,))])
         for _ in range(g_steps):
             w, e, e_rec = fake_paths()
@@ -170,9 +185,10 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
         if i % every == 0 or i == steps:
             rows.append(row(i, {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "mi": mi_loss.item()}))
             _write_rows(out / "log.csv", [*rows, real_row])
-            save_checkpoint(out / "motion.pt", {"format": FORMAT, "checkpoint": str(checkpoint), "iteration": i,
-                                                "start": start, "motion": motion.state_dict(),
-                                                "path_d": d.state_dict()})
+            save_checkpoint(saved, {"format": FORMAT, "settings": settings, "iteration": i, "start": start,
+                                    "motion": motion.state_dict(), "path_d": d.state_dict(),
+                                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rng_state(),
+                                    "rows": rows})
     return [*rows, real_row]
 
 
@@ -197,7 +213,7 @@ def graft(run_checkpoint, motion_file, out) -> Path:
     state["param_groups"][0]["params"] = sd["opt_motion"]["param_groups"][0]["params"]
     sd["opt_motion"] = state
     ckpt["grafted_motion"] = {"from": str(motion_file), "path_game_iteration": trained["iteration"],
-                              "start": trained["start"]}
+                              "settings": trained["settings"]}
     return save_checkpoint(Path(out) / "checkpoint.pt", ckpt)
 
 
@@ -224,6 +240,7 @@ def main(argv=None) -> None:
     p.add_argument("--n-real", type=int, default=None, help="steered paths to draw (default: the run's n_clips)")
     p.add_argument("--n-eval", type=int, default=32, help="clips rendered and read at each measurement")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="go on from OUT/motion.pt if it exists")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--graft", default=None, metavar="RUN/checkpoint.pt",
                    help="after training, write OUT/checkpoint.pt: this pixel run with the trained motion generator")
@@ -231,7 +248,7 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,
-                           start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval)
+                           start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval, resume=args.resume)
     print(format_rows(rows))
     if args.graft:
         print(f"grafted: {graft(args.graft, Path(args.out) / 'motion.pt', args.out)}")
