@@ -246,3 +246,20 @@ def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(t
     assert "d_held" in header.split(",")
     with pytest.raises(ValueError, match="--cut-fakes.*--steered-real true"):
         VideoGANTrainer(steered(tiny_generator, steered_real=False, data="toy:faces", cut_fakes=True), tmp_path / "x")
+
+
+def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most():
+    from mocohd.data.steered import follow_within_reach
+    from mocohd.motion import MotionGenerator, pca_coordinates
+
+    comp = torch.linalg.qr(torch.randn(5, 5))[0][:3]
+    motion = MotionGenerator(w_dim=5, h_dim=4, n_pca=3, w_residual=0.2, pca_comp=comp, pca_stdev=torch.tensor([2.0, 1.0, 0.5]))
+    w0 = torch.randn(2, 5)
+    shut = 3 * 0.2 * 1.0 * comp[1]  # three full steps along PC 1
+    shares = torch.tensor([[0, 1, 1, 1, 1, 0, 0, 0, 0], [0, 0.2, 0.4, 0.2, 0, 0, 0, 0, 0]])  # a fast blink, a slow one
+    w = w0[:, None] + shares[..., None] * shut
+    followed = follow_within_reach(w, motion)
+    along = pca_coordinates(motion, followed)[..., 1] / 0.2  # in steps along PC 1
+    torch.testing.assert_close(along[0], torch.tensor([0.0, 1, 2, 3, 3, 2, 1, 0, 0]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(followed[1], w[1])  # within reach already: unchanged
+    torch.testing.assert_close(followed[:, 0], w0)

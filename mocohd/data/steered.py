@@ -78,6 +78,25 @@ def blink_path(w0: torch.Tensor, w_shut: torch.Tensor, eye_open: torch.Tensor) -
     return w0[:, None] + shut_shares(eye_open)[..., None] * (w_shut - w0)[:, None]
 
 
+def follow_within_reach(w: torch.Tensor, motion) -> torch.Tensor:
+    """Latent paths (B, T, D) as a walker follows them that moves as the motion generator can:
+    at most one residual step per frame, lambda * sigma_k along each principal direction k.
+    Each frame steps from the walker's last frame straight towards the path's frame, scaled
+    down (direction kept) when a coordinate would move further than one step. Frame 0 and
+    every frame a walker can keep up with are unchanged.
+
+    Why: a steered blink closes as fast as its toy clip, within one or two frames, while its
+    shut point lies up to three steps away (:func:`shut_latents`), so most steered blinks move
+    some coordinate 1.5 to 2 steps in one frame, faster than any motion generator can follow.
+    Followed within reach, the blink keeps its shape and round trip, a frame or two slower."""
+    steps = lambda delta: ((delta @ motion.pca_comp.T) / motion.pca_stdev).abs().amax(-1) / motion.w_residual  # noqa: E731
+    frames = [w[:, 0]]
+    for t in range(1, w.shape[1]):
+        delta = w[:, t] - frames[-1]
+        frames.append(frames[-1] + delta / steps(delta).clamp(min=1.0)[:, None])
+    return torch.stack(frames, dim=1)
+
+
 def shut_shares(eye_open: torch.Tensor) -> torch.Tensor:
     """(B, T) eye openness -> (B, T): where :func:`blink_path` puts each frame on the line from
     w_0 (0) to w_shut (1); negative values open the eyes past the face G_I drew."""

@@ -37,6 +37,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..data.steered import follow_within_reach
 from ..losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
 from ..motion import mutual_information_loss, pca_coordinates
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -112,7 +113,7 @@ def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, see
 
 def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: int = 500, lr: float = 1e-4,
                     g_steps: int = 5, w_gp: float = 10.0, mi: bool = True, start: str = "fresh", seed: int = 0,
-                    n_real: int | None = None, n_eval: int = 32, resume: bool = False,
+                    n_real: int | None = None, n_eval: int = 32, within_reach: bool = False, resume: bool = False,
                     progress: bool = True) -> list[dict]:
     """Train the run's motion generator (``start``: "fresh", the official initialisation, or
     "trained", the run's own weights) against a path D on the steered paths; see the module's
@@ -134,8 +135,10 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     real = real_paths(vg, run["image_generator_sha256"], n_real or cfg.n_clips, cfg.frames, cfg.seed + 777)
-    torch.manual_seed(seed)
     motion = vg.motion.train().requires_grad_(True)  # loaded for sampling, with its gradients off
+    if within_reach:  # the real blinks as fast as a motion generator could follow them
+        real = follow_within_reach(real, motion)
+    torch.manual_seed(seed)
     if start == "fresh":
         motion.reset_parameters()
     d = PathDiscriminator(motion.n_pca, cfg.frames)
@@ -154,7 +157,7 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
                 **eye_numbers(vg, run["domain"], paths=real[:n_eval])}
     row = lambda i, logs: {"iteration": i, **logs, **eye_numbers(vg, run["domain"], n_eval, cfg.frames)}  # noqa: E731
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "start": start, "lr": lr, "batch": batch, "g_steps": g_steps,
-                "w_gp": w_gp, "mi": mi, "seed": seed, "n_real": len(real)}
+                "w_gp": w_gp, "mi": mi, "seed": seed, "n_real": len(real), "within_reach": within_reach}
     saved = out / "motion.pt"
     if resume and saved.exists():
         state = load_checkpoint(saved, FORMAT)
@@ -238,6 +241,8 @@ def main(argv=None) -> None:
     p.add_argument("--start", choices=["fresh", "trained"], default="fresh")
     p.add_argument("--no-mi", action="store_true", help="leave the mutual-information loss out")
     p.add_argument("--n-real", type=int, default=None, help="steered paths to draw (default: the run's n_clips)")
+    p.add_argument("--within-reach", action="store_true",
+                   help="real paths followed at most one residual step per frame (steered.follow_within_reach)")
     p.add_argument("--n-eval", type=int, default=32, help="clips rendered and read at each measurement")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="go on from OUT/motion.pt if it exists")
@@ -248,7 +253,8 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,
-                           start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval, resume=args.resume)
+                           start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval,
+                           within_reach=args.within_reach, resume=args.resume)
     print(format_rows(rows))
     if args.graft:
         print(f"grafted: {graft(args.graft, Path(args.out) / 'motion.pt', args.out)}")
