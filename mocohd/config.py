@@ -139,6 +139,9 @@ class VideoGANConfig:
     # not in the paper: the 3D D also plays the real batch against the same clips frozen at their
     # first frame (all motion gone), weighted by w_held, so that stillness always reads as fake
     frozen_fakes: bool = False
+    # not in the paper (with steered_real): the steered blinks as fast as a motion generator can
+    # follow them, at most one residual step per frame (mocohd.data.steered.follow_within_reach)
+    steered_within_reach: bool = False
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

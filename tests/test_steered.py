@@ -263,3 +263,24 @@ def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most
     torch.testing.assert_close(along[0], torch.tensor([0.0, 1, 2, 3, 3, 2, 1, 0, 0]), atol=1e-4, rtol=0)
     torch.testing.assert_close(followed[1], w[1])  # within reach already: unchanged
     torch.testing.assert_close(followed[:, 0], w0)
+
+
+def test_steered_within_reach_trains_on_slowed_blinks_of_their_own_cache(tiny_generator, tmp_path, monkeypatch):
+    import mocohd.data.toyworld as toyworld
+    from mocohd.data.steered import follow_within_reach, steered_path_batches
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    slowed = VideoGANTrainer(steered(tiny_generator, steered_within_reach=True), tmp_path / "slow")
+    plain = VideoGANTrainer(steered(tiny_generator), tmp_path / "plain")
+    assert len(list((tmp_path / "cache").glob("steered-*.pt"))) == 2  # one cache each
+    # the slowed clips are the plain clips' paths as the one-step walker follows them
+    vg = plain.video_g
+    (w, noise), = steered_path_batches(vg, 4, 8, seed=777)
+    (w_slow, _), = steered_path_batches(vg, 4, 8, seed=777, within_reach=True)
+    torch.testing.assert_close(w_slow, follow_within_reach(w, vg.motion))
+    assert slowed.dataset.video.shape == plain.dataset.video.shape
+    slowed.fit(progress=False)
+    with pytest.warns(UserWarning, match="--steered-within-reach true; it now trains with false"):
+        plain.load(tmp_path / "slow" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="give --steered-real true"):
+        VideoGANTrainer(steered(tiny_generator, steered_real=False, steered_within_reach=True), tmp_path / "x")

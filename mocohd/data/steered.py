@@ -143,17 +143,19 @@ def open_eyed_blinks(n: int, frames: int = 16, seed: int = 0, open_at: float = O
 
 
 def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, steps: int = 3, iterations: int = 20,
-                  batch: int = 32, autocast=None, chunk: int = 32, progress: bool = False) -> torch.Tensor:
+                  batch: int = 32, autocast=None, chunk: int = 32, progress: bool = False,
+                  within_reach: bool = False) -> torch.Tensor:
     """``n`` real blink-alone clips drawn by G_I, following toy clips that start with open eyes
     (:func:`open_eyed_blinks`): (n, frames, 3, S, S) at G_I's size S, rendered
     as the trainer renders its fakes (``autocast``, e.g. the trainer's bf16 context, and no clamp),
-    so that no rounding or range gives either side away."""
+    so that no rounding or range gives either side away. ``within_reach``: each path as
+    :func:`follow_within_reach` follows it, at most one residual step per frame."""
     from contextlib import nullcontext
 
     from tqdm.auto import tqdm
 
     videos = []
-    for w, noise in tqdm(steered_path_batches(video_generator, n, frames, seed, steps, iterations, batch),
+    for w, noise in tqdm(steered_path_batches(video_generator, n, frames, seed, steps, iterations, batch, within_reach),
                          total=-(-n // batch), desc="steering real blinks", disable=not progress):
         with torch.no_grad(), (autocast or nullcontext()):
             videos.append(video_generator.render(w, noise=noise, chunk=chunk))
@@ -161,7 +163,7 @@ def steered_clips(video_generator, n: int, frames: int = 16, seed: int = 0, step
 
 
 def steered_path_batches(video_generator, n: int, frames: int = 16, seed: int = 0, steps: int = 3,
-                         iterations: int = 20, batch: int = 32):
+                         iterations: int = 20, batch: int = 32, within_reach: bool = False):
     """The latent paths of :func:`steered_clips`, ``batch`` clips at a time: yields (w (b, frames,
     D), noise maps) for each batch, the paths G_I renders into the steered clips."""
     from ..metrics.motion_stats import draw_faces
@@ -173,11 +175,14 @@ def steered_path_batches(video_generator, n: int, frames: int = 16, seed: int = 
         rows = slice(lo, min(lo + batch, n))
         w0, noise = draw_faces(gi, len(eye_open[rows]), generator)
         w_shut = shut_latents(video_generator, w0, noise, steps, iterations)
-        yield blink_path(w0, w_shut, eye_open[rows]), noise
+        w = blink_path(w0, w_shut, eye_open[rows])
+        yield (follow_within_reach(w, video_generator.motion) if within_reach else w), noise
 
 
-def cache_key(image_generator_sha256: str, n: int, frames: int, seed: int, steps: int, bf16: bool) -> str:
+def cache_key(image_generator_sha256: str, n: int, frames: int, seed: int, steps: int, bf16: bool,
+              within_reach: bool = False) -> str:
     text = f"v{VERSION}-{image_generator_sha256}-n{n}-T{frames}-s{seed}-k{steps}-bf16{int(bf16)}"
+    text += "-within-reach" if within_reach else ""  # (the other clips keep the keys they always had)
     return "steered-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -186,16 +191,17 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
     ``size`` as the fakes are, kept in memory and cached under ``cache_dir`` (default data/cache)."""
 
     def __init__(self, video_generator, image_generator_sha256: str, n: int, frames: int, size: int, seed: int,
-                 bf16: bool, autocast=None, chunk: int = 32, steps: int = 3, cache_dir: str | Path | None = None):
+                 bf16: bool, autocast=None, chunk: int = 32, steps: int = 3, cache_dir: str | Path | None = None,
+                 within_reach: bool = False):
         from ..train.video_gan import pool_to_size
 
-        key = cache_key(image_generator_sha256, n, frames, seed, steps, bf16)
+        key = cache_key(image_generator_sha256, n, frames, seed, steps, bf16, within_reach)
         path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"{key}.pt"
         if path.exists():
             video = torch.load(path, weights_only=True)
         else:
             video = steered_clips(video_generator, n, frames, seed, steps, autocast=autocast, chunk=chunk,
-                                  progress=True)
+                                  progress=True, within_reach=within_reach)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             torch.save(video, tmp)

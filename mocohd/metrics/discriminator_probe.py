@@ -180,7 +180,8 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     if cfg.steered_real:  # the run's real clips were G_I's own blinks: held-out ones, rendered as the fakes
         from ..data.steered import steered_clips
 
-        real = pool_to_size(steered_clips(video_generator, n, frames, seed=seed).float().clamp(-1, 1), size)
+        steered = steered_clips(video_generator, n, frames, seed=seed, within_reach=cfg.steered_within_reach)
+        real = pool_to_size(steered.float().clamp(-1, 1), size)
     else:
         real = make_clips(domain, n, frames=frames, size=size, seed=seed, supersample=k).video
     fake = generated_clips(video_generator, n, frames, size, seed)
@@ -328,7 +329,8 @@ def steered_training_clips(run: dict):
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if cfg.bf16 else None
     sha = run["image_generator_sha256"] or sha256(cfg.image_generator)  # older runs did not record it
     real = SteeredVideoDataset(run["video_generator"], sha, cfg.n_clips, cfg.frames, run["size"],
-                               cfg.seed + 777, cfg.bf16, autocast, cfg.chunk)  # the trainer's own call
+                               cfg.seed + 777, cfg.bf16, autocast, cfg.chunk,
+                               within_reach=cfg.steered_within_reach)  # the trainer's own call
     return real.as_clips()
 
 

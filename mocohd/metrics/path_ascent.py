@@ -72,7 +72,8 @@ def real_clips(run: dict, n: int, seed: int) -> torch.Tensor:
     if cfg.steered_real:
         from ..data.steered import steered_clips
 
-        return steered_clips(run["video_generator"], n, cfg.frames, seed=seed).float()  # unclamped, as in training
+        return steered_clips(run["video_generator"], n, cfg.frames, seed=seed,  # unclamped, as in training
+                             within_reach=cfg.steered_within_reach).float()
     return make_clips(run["domain"], n, frames=cfg.frames, size=gi.size, seed=seed).video
 
 

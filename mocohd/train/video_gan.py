@@ -257,6 +257,11 @@ def steered_version_change(ckpt: dict, cfg: VideoGANConfig, path) -> str | None:
     than it last trained on, or than it cannot say (checkpoints saved before the version was
     recorded, on 2026-12-04, may hold either version)."""
     now = steered_version(cfg)
+    reach_then, reach_now = ckpt.get("config", {}).get("steered_within_reach", False), cfg.steered_within_reach
+    if now is not None and reach_then != reach_now:
+        return (f"{path} trained on steered real clips with --steered-within-reach {str(reach_then).lower()}; it now "
+                f"trains with {str(reach_now).lower()}, other real clips: the run is no longer one experiment. "
+                "Start a new run (a new --out), or resume with the setting it trained with")
     if now is None or ckpt.get("steered_version") == now:
         return None
     saved = ckpt.get("steered_version")
@@ -309,6 +314,9 @@ class VideoGANTrainer:
         torch.manual_seed(cfg.seed)
         self._build_models()
         hold = held_factors(cfg)
+        if cfg.steered_within_reach and not cfg.steered_real:
+            raise ValueError("--steered-within-reach slows the steered blinks to a motion generator's reach: give "
+                             "--steered-real true (and --data toy:faces_big_eyes_blinks), or leave it out")
         self.dataset = self._steered_dataset() if cfg.steered_real else \
             open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
@@ -377,7 +385,8 @@ class VideoGANTrainer:
         if cfg.held_fakes:
             raise ValueError("--steered-real and --held-fakes each replace what the 3D D sees as real; use one")
         return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
-                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast("cpu"), cfg.chunk)
+                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast("cpu"), cfg.chunk,
+                                   within_reach=cfg.steered_within_reach)
 
     def _cut_dataset(self):
         """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
