@@ -249,7 +249,7 @@ def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(t
 
 
 def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most():
-    from mocohd.data.steered import follow_within_reach
+    from mocohd.data.steered import follow_within_reach, frame_steps
     from mocohd.motion import MotionGenerator, pca_coordinates
 
     comp = torch.linalg.qr(torch.randn(5, 5))[0][:3]
@@ -263,6 +263,8 @@ def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most
     torch.testing.assert_close(along[0], torch.tensor([0.0, 1, 2, 3, 3, 2, 1, 0, 0]), atol=1e-4, rtol=0)
     torch.testing.assert_close(followed[1], w[1])  # within reach already: unchanged
     torch.testing.assert_close(followed[:, 0], w0)
+    assert frame_steps(w, motion)[0].max().item() == pytest.approx(3.0)  # the fast blink: 3 steps in a frame
+    assert frame_steps(followed, motion).max().item() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_steered_within_reach_trains_on_slowed_blinks_of_their_own_cache(tiny_generator, tmp_path, monkeypatch):

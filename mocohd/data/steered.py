@@ -89,12 +89,24 @@ def follow_within_reach(w: torch.Tensor, motion) -> torch.Tensor:
     shut point lies up to three steps away (:func:`shut_latents`), so most steered blinks move
     some coordinate 1.5 to 2 steps in one frame, faster than any motion generator can follow.
     Followed within reach, the blink keeps its shape and round trip, a frame or two slower."""
-    steps = lambda delta: ((delta @ motion.pca_comp.T) / motion.pca_stdev).abs().amax(-1) / motion.w_residual  # noqa: E731
     frames = [w[:, 0]]
     for t in range(1, w.shape[1]):
         delta = w[:, t] - frames[-1]
-        frames.append(frames[-1] + delta / steps(delta).clamp(min=1.0)[:, None])
+        frames.append(frames[-1] + delta / residual_steps(delta, motion).clamp(min=1.0)[..., None])
     return torch.stack(frames, dim=1)
+
+
+def residual_steps(delta: torch.Tensor, motion) -> torch.Tensor:
+    """How many of the motion generator's residual steps a move ``delta`` (..., D) in W takes:
+    its largest coordinate along the principal directions, in units of lambda * sigma_k
+    (assumes the move lies in their span, as every path of a motion generator does)."""
+    return ((delta @ motion.pca_comp.T) / motion.pca_stdev).abs().amax(-1) / motion.w_residual
+
+
+def frame_steps(w: torch.Tensor, motion) -> torch.Tensor:
+    """Latent paths (B, T, D) -> (B, T-1): the residual steps each frame's move takes; a motion
+    generator can follow a path only where every entry is at most 1."""
+    return residual_steps(w[:, 1:] - w[:, :-1], motion)
 
 
 def shut_shares(eye_open: torch.Tensor) -> torch.Tensor:
