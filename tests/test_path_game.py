@@ -87,3 +87,14 @@ def test_a_stopped_path_game_resumes_to_the_same_weights(tiny_generator, tmp_pat
     assert whole[-2]["d_loss"] == parts[-2]["d_loss"]
     with pytest.raises(ValueError, match="resume with the same settings"):
         train_path_game(ckpt, tmp_path / "parts", steps=6, resume=True, **{**kw, "batch": 2})
+
+
+def test_real_path_speeds_are_within_one_step_once_followed_within_reach(tiny_generator, tmp_path, monkeypatch):  # noqa: F811
+    import mocohd.data.toyworld as toyworld
+    from mocohd.train.path_game import real_path_speeds
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    speeds = real_path_speeds(tmp_path / "run" / "checkpoint.pt", n_real=4)
+    assert speeds["within reach"]["largest"] <= 1 + 1e-4 and speeds["within reach"]["clips needing > 1 step"] == 0
+    assert speeds["as drawn"]["largest"] >= speeds["within reach"]["largest"]

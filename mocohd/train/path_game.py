@@ -90,6 +90,24 @@ def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int
     return w
 
 
+def real_path_speeds(checkpoint, n_real: int | None = None) -> dict:
+    """How fast a steered run's real blinks move, in the motion generator's residual steps per
+    frame (:func:`mocohd.data.steered.frame_steps`), as drawn and as followed within reach:
+    {"as drawn" | "within reach": {"clips needing > 1 step", "median clip's largest", "largest"}}."""
+    from ..data.steered import frame_steps
+    from ..metrics.discriminator_probe import _load_run
+
+    run = _load_run(checkpoint)
+    cfg, vg = run["config"], run["video_generator"]
+    real = real_paths(vg, run["image_generator_sha256"], n_real or cfg.n_clips, cfg.frames, cfg.seed + 777)
+    rows = {}
+    for name, paths in (("as drawn", real), ("within reach", follow_within_reach(real, vg.motion))):
+        largest = frame_steps(paths, vg.motion).amax(1)  # each clip's fastest frame
+        rows[name] = {"clips needing > 1 step": (largest > 1 + 1e-4).float().mean().item(),
+                      "median clip's largest": largest.median().item(), "largest": largest.max().item()}
+    return rows
+
+
 @torch.no_grad()
 def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, seed: int = 0,
                 paths: torch.Tensor | None = None) -> dict:
@@ -223,8 +241,10 @@ def graft(run_checkpoint, motion_file, out) -> Path:
 def format_rows(rows: list[dict]) -> str:
     lines = ["  iteration   D loss   G loss   MI     pixel motion   identity drift   eyes: spread / events / largest "
              "step / there and back"]
+    losses = lambda r: "      -        -       -  " if r["d_loss"] != r["d_loss"] else \
+        f"{r['d_loss']:.3f}    {r['g_loss']:.3f}   {r['mi']:+.2f}"  # noqa: E731  (no losses before training)
     for r in rows:
-        lines.append(f"  {r['iteration']!s:>9}   {r['d_loss']:.3f}    {r['g_loss']:.3f}   {r['mi']:+.2f}   "
+        lines.append(f"  {r['iteration']!s:>9}   {losses(r)}   "
                      f"{r['pixel_motion']:.4f}         {r['identity_drift']:.4f}           {r['eye_spread']:.3f} / "
                      f"{r['eye_events']:.2f} / {r['eye_largest_step']:.3f} / {r['eye_round_trips']:.2f}")
     return "\n".join(lines)
