@@ -140,7 +140,9 @@ class VideoGANConfig:
     # first frame (all motion gone), weighted by w_held, so that stillness always reads as fake
     frozen_fakes: bool = False
     # not in the paper (with steered_real): the steered blinks as fast as a motion generator can
-    # follow them, at most one residual step per frame (mocohd.data.steered.follow_within_reach)
+    # follow them, at most one residual step per frame (mocohd.data.steered.follow_within_reach);
+    # with cut_fakes, each blink is cut at its toy clip's deepest frame, where the slowed one is
+    # still closing (SteeredVideoDataset.as_clips)
     steered_within_reach: bool = False
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True

@@ -1998,7 +1998,9 @@ show_videos(climbed["video"], titles=[f"climbed clip {i}" for i in range(len(cli
 # round trips within reach (`discriminator_probe --round-trips`), ranks a real blink above
 # the clip frozen at frame 0 (+0.056 ± 0.009, 87 %) but not above the same blink with its way
 # back cut (-0.001 ± 0.005, 58 %): for the paper's 3D D, eyes that shut and stay shut are as
-# real as a blink, so the fade costs nothing. (Not shipped: 86 MB of state, no blinks.)
+# real as a blink, so the fade costs nothing. (The probe cuts each blink at its toy clip's
+# deepest frame, which the slowed blink reaches a frame or two later, so these cut clips stay
+# part-shut. Not shipped: 86 MB of state, no blinks.)
 #
 # So speed was not what kept the blinks out. Within reach, the pixel loop fades instead of
 # blinking, and the path game, which sees nothing but the motion and points straight at

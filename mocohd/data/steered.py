@@ -223,7 +223,10 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
 
     def as_clips(self):
         """The clips with the eye openness each follows (:func:`open_eyed_blinks`): an object with
-        ``video`` (n, T, 3, S, S), ``motion`` (n, T, 1) and ``motion_names`` ["eye_open"]."""
+        ``video`` (n, T, 3, S, S), ``motion`` (n, T, 1) and ``motion_names`` ["eye_open"].
+        For clips drawn ``within_reach`` it is the toy clip's own timing, which the slowed blink
+        follows a frame or two late: its deepest frame by this timing is still closing, so a
+        blink cut there (:meth:`without_return`) stays part-shut rather than shut."""
         from types import SimpleNamespace
 
         eyes = open_eyed_blinks(self.n, self.frames, seed=self.seed)
