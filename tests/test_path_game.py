@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mocohd.motion import MotionGenerator
-from mocohd.train.path_game import PathDiscriminator, graft, path_features, train_path_game
+from mocohd.train.path_game import PathDiscriminator, graft, nearest_path_loss, path_features, train_path_game
 from mocohd.train.video_gan import VideoGANTrainer
 
 from test_steered import steered, tiny_generator  # noqa: F401  (a module fixture)
@@ -36,7 +36,7 @@ def test_the_path_game_trains_the_lstm_and_grafts_it_into_a_pixel_run(tiny_gener
     run.fit(progress=False)
     before = {k: v.clone() for k, v in run.motion.state_dict().items()}
     rows = train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=4, batch=4, every=2, n_real=4,
-                           progress=False)
+                           n_eval=4, progress=False)
     assert [r["iteration"] for r in rows] == [0, 2, 4, "real"]
     assert all(0 <= r["eye_round_trips"] <= 1 and r["pixel_motion"] >= 0 for r in rows)
     assert rows[-1]["pixel_motion"] > 0  # the real paths, rendered: the steered blinks move
@@ -98,3 +98,40 @@ def test_real_path_speeds_are_within_one_step_once_followed_within_reach(tiny_ge
     speeds = real_path_speeds(tmp_path / "run" / "checkpoint.pt", n_real=4)
     assert speeds["within reach"]["largest"] <= 1 + 1e-4 and speeds["within reach"]["clips needing > 1 step"] == 0
     assert speeds["as drawn"]["largest"] >= speeds["within reach"]["largest"]
+
+
+def test_the_nearest_path_loss_pulls_only_the_nearest_draw_and_is_zero_on_a_path_it_draws():
+    torch.manual_seed(0)
+    comp = torch.linalg.qr(torch.randn(6, 6))[0][:4]
+    motion = MotionGenerator(w_dim=6, h_dim=5, n_pca=4, w_residual=0.2, pca_comp=comp, pca_stdev=torch.ones(4))
+    w0 = torch.randn(3, 6)
+    with torch.no_grad():
+        motion.w.mul_(50)  # paths that move, so draws differ
+    torch.manual_seed(1)
+    drawn, _, _ = motion(w0.repeat_interleave(2, 0), 5)  # 2 draws per face
+    torch.manual_seed(1)
+    loss, e, e_rec = nearest_path_loss(motion, drawn[::2].detach(), k=2)  # the first draw of each face, redrawn
+    assert e.shape == e_rec.shape == (6, 4, 6)
+    assert loss.item() < 1e-8  # every real path is one of its own face's draws: nearest distance 0
+    torch.manual_seed(1)
+    moved = drawn[::2].detach().clone()
+    moved[:, 1:] += 0.2 * comp[0]  # one residual step along PC 0 from frame 1 on: 4 frames x 1 step^2 further
+    loss, _, _ = nearest_path_loss(motion, moved, k=2)
+    assert loss.item() <= 4 + 1e-4  # the first draw is still at most that far
+    loss.backward()
+    assert motion.w.grad is not None and motion.w.grad.abs().sum() > 0
+
+
+def test_the_nearest_objective_trains_the_lstm_without_a_discriminator(tiny_generator, tmp_path, monkeypatch):  # noqa: F811
+    import mocohd.data.toyworld as toyworld
+
+    monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
+    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    kw = dict(batch=4, every=2, n_real=4, n_eval=2, objective="nearest", k=3, within_reach=True, progress=False)
+    rows = train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "near", steps=4, **kw)
+    assert [r["iteration"] for r in rows] == [0, 2, 4, "real"]
+    assert rows[-2]["d_loss"] != rows[-2]["d_loss"] and rows[-2]["g_loss"] >= 0  # no D; a distance
+    saved = torch.load(tmp_path / "near" / "motion.pt", weights_only=False)
+    assert saved["settings"]["objective"] == "nearest" and saved["settings"]["k"] == 3
+    with pytest.raises(ValueError, match="objective must be"):
+        train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "x", objective="mmd")

@@ -286,3 +286,16 @@ def test_steered_within_reach_trains_on_slowed_blinks_of_their_own_cache(tiny_ge
         plain.load(tmp_path / "slow" / "checkpoint.pt")
     with pytest.raises(ValueError, match="give --steered-real true"):
         VideoGANTrainer(steered(tiny_generator, steered_real=False, steered_within_reach=True), tmp_path / "x")
+
+
+@pytest.mark.skipif(not BLINK_MOTION.exists(), reason="needs the shipped blink-world files")
+def test_a_faces_own_shut_move_shuts_its_eyes_further_than_another_faces():
+    from mocohd.data.steered import shut_move_transfer
+
+    vg = load_video_generator(BLINK_MOTION, BLINK_GI)
+    readings = shut_move_transfer(vg, n=8, seed=7, shifts=(1, 3))
+    assert list(readings) == ["face", "own move", "another face's move (roll 1)", "another face's move (roll 3)",
+                              "mean move"]
+    assert readings["own move"] < readings["face"] - 0.2  # the searched move shuts the eyes (measured 0.94 -> 0.37)
+    others = [v for k, v in readings.items() if k.startswith("another")]
+    assert max(others) > readings["own move"]  # another face's move shuts them less far (measured 0.66 - 0.71)

@@ -191,6 +191,36 @@ def steered_path_batches(video_generator, n: int, frames: int = 16, seed: int = 
         yield (follow_within_reach(w, video_generator.motion) if within_reach else w), noise
 
 
+def shut_move_transfer(video_generator, n: int = 32, frames: int = 16, seed: int = 0, shifts=(1, 5, 11)) -> dict:
+    """Is "shut the eyes" one direction in W, or one per face? For ``n`` steered blinks (drawn
+    as :func:`steered_path_batches` draws them), each face's own shut move (w_0 to the path's
+    farthest frame) against another face's (the moves rolled by each of ``shifts``) and the
+    mean move, each added to the face and read by the feature network. Returns the mean eye
+    reading {"face", "own move", "another face's move (roll k)"..., "mean move"}.
+
+    The motion generator's step is a function of its state, which one encoder step computes
+    from w_0: if every face's eyes shut along one direction, a constant step would blink them
+    all; if each face needs its own, the LSTM has to learn the map from face to direction."""
+    from ..metrics.toy_features import load_toy_feature_net, video_factors
+
+    w, noise = next(iter(steered_path_batches(video_generator, n, frames, seed, batch=n)))  # (searches with grad)
+    farthest = (w - w[:, :1]).norm(dim=2).argmax(1)
+    w0, move = w[:, 0], w[torch.arange(n), farthest] - w[:, 0]
+    net = load_toy_feature_net()
+
+    def eyes(latents):
+        with torch.no_grad():
+            video = video_generator.render(latents[:, None], noise=noise)
+        factors, names = video_factors(video.float().clamp(-1, 1), STEERABLE[0], net)
+        return factors[:, 0, names.index("motion:eye_open")].mean().item()
+
+    readings = {"face": eyes(w0), "own move": eyes(w0 + move)}
+    for k in shifts:
+        readings[f"another face's move (roll {k})"] = eyes(w0 + move.roll(k, 0))
+    readings["mean move"] = eyes(w0 + move.mean(0))
+    return readings
+
+
 def cache_key(image_generator_sha256: str, n: int, frames: int, seed: int, steps: int, bf16: bool,
               within_reach: bool = False) -> str:
     text = f"v{VERSION}-{image_generator_sha256}-n{n}-T{frames}-s{seed}-k{steps}-bf16{int(bf16)}"

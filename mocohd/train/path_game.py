@@ -19,6 +19,11 @@ milliseconds; every ``--every`` iterations the feature network reads the eyes of
 clips for fixed z. If they blink, the LSTM can learn blinks and the pixel game is what fails
 to ask for them; if not, the learner is at fault too.
 
+``--objective nearest`` asks the learner's question without any game: implicit maximum
+likelihood (:func:`nearest_path_loss`) pulls, for each real path, the nearest of ``k`` paths
+the LSTM draws from the same face towards it. If the LSTM blinks after that, it can learn
+blinks, and the game (pixel or path) is what does not teach them.
+
 It is a diagnostic, not the paper. ``--graft RUN/checkpoint.pt`` writes the trained motion
 generator into a copy of a pixel run's checkpoint (fresh motion optimizer), so that
 ``python -m mocohd.train video ... --resume`` asks the second question: does the paper's
@@ -67,6 +72,21 @@ def path_features(motion, w: torch.Tensor) -> torch.Tensor:
     moves = pca_coordinates(motion, w) / motion.w_residual
     face = (w[:, :1] @ motion.pca_comp.T) / motion.pca_stdev
     return torch.cat([moves, face.expand_as(moves)], dim=2)
+
+
+def nearest_path_loss(motion, real: torch.Tensor, k: int) -> torch.Tensor:
+    """Implicit maximum likelihood on paths (Li and Malik, 2018): for each real path (B, T, D),
+    the motion generator draws ``k`` paths from the same face w_0 with fresh noise, and only the
+    nearest one (squared distance between the moves, in residual steps, summed over frames and
+    principal directions) is pulled towards it. Every real path is then covered by some noise,
+    so a generator trained this way cannot drop the blinks; no discriminator takes part.
+    Returns (the mean nearest distance, the e and e_rec of every drawn path for the MI loss)."""
+    b, frames, _ = real.shape
+    w, e, e_rec = motion(real[:, 0].repeat_interleave(k, 0), frames)
+    moves = pca_coordinates(motion, w) / motion.w_residual  # (B k, T, K)
+    target = (pca_coordinates(motion, real) / motion.w_residual).repeat_interleave(k, 0)
+    distance = (moves - target).pow(2).sum((1, 2)).view(b, k)
+    return distance.min(1).values.mean(), e, e_rec
 
 
 def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int, seed: int,
@@ -131,8 +151,8 @@ def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, see
 
 def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: int = 500, lr: float = 1e-4,
                     g_steps: int = 5, w_gp: float = 10.0, mi: bool = True, start: str = "fresh", seed: int = 0,
-                    n_real: int | None = None, n_eval: int = 32, within_reach: bool = False, resume: bool = False,
-                    progress: bool = True) -> list[dict]:
+                    n_real: int | None = None, n_eval: int = 128, within_reach: bool = False, resume: bool = False,
+                    objective: str = "game", k: int = 16, progress: bool = True) -> list[dict]:
     """Train the run's motion generator (``start``: "fresh", the official initialisation, or
     "trained", the run's own weights) against a path D on the steered paths; see the module's
     note. Writes OUT/log.csv (a row every ``every`` iterations, ``n_eval`` clips read for fixed
@@ -143,6 +163,9 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
 
     from ..metrics.discriminator_probe import _load_run
 
+    if objective not in ("game", "nearest"):
+        raise ValueError(f"objective must be 'game' (a path D, the paper's losses) or 'nearest' (implicit maximum "
+                         f"likelihood, no D), got {objective!r}")
     if start not in ("fresh", "trained"):
         raise ValueError(f"start must be 'fresh' (the official initialisation) or 'trained', got {start!r}")
     run = _load_run(checkpoint)
@@ -175,7 +198,8 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
                 **eye_numbers(vg, run["domain"], paths=real[:n_eval])}
     row = lambda i, logs: {"iteration": i, **logs, **eye_numbers(vg, run["domain"], n_eval, cfg.frames)}  # noqa: E731
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "start": start, "lr": lr, "batch": batch, "g_steps": g_steps,
-                "w_gp": w_gp, "mi": mi, "seed": seed, "n_real": len(real), "within_reach": within_reach}
+                "w_gp": w_gp, "mi": mi, "seed": seed, "n_real": len(real), "within_reach": within_reach,
+                "objective": objective, **({"k": k} if objective == "nearest" else {})}
     saved = out / "motion.pt"
     if resume and saved.exists():
         state = load_checkpoint(saved, FORMAT)
@@ -188,8 +212,27 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
         first, rows = state["iteration"] + 1, state["rows"]
     else:
         first, rows = 1, [row(0, {"d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan")})]
-    for i in tqdm(range(first, steps + 1), desc="path game", disable=not progress, initial=first - 1, total=steps):
-        real_batch = path_features(motion, real[torch.randint(len(real), (batch,))])
+
+    def save_row(i, d_loss, g_loss, mi_loss):
+        rows.append(row(i, {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "mi": mi_loss.item()}))
+        _write_rows(out / "log.csv", [*rows, real_row])
+        save_checkpoint(saved, {"format": FORMAT, "settings": settings, "iteration": i, "start": start,
+                                "motion": motion.state_dict(), "path_d": d.state_dict(), "opt_g": opt_g.state_dict(),
+                                "opt_d": opt_d.state_dict(), "rng": rng_state(), "rows": rows})
+    for i in tqdm(range(first, steps + 1), desc=f"path {objective}", disable=not progress, initial=first - 1,
+                  total=steps):
+        drawn = real[torch.randint(len(real), (batch,))]
+        if objective == "nearest":  # no game: pull the nearest of k drawn paths towards each real one
+            g_loss, e, e_rec = nearest_path_loss(motion, drawn, k)
+            mi_loss = mutual_information_loss(e_rec, e)
+            opt_g.zero_grad(set_to_none=True)
+            (g_loss + mi_loss if mi else g_loss).backward()
+            opt_g.step()
+            d_loss = torch.tensor(float("nan"))
+            if i % every == 0 or i == steps:
+                save_row(i, d_loss, g_loss, mi_loss)
+            continue
+        real_batch = path_features(motion, drawn)
         for _ in range(g_steps):
             w, e, e_rec = fake_paths()
             g_loss = ralsgan_g_loss(d(real_batch), d(path_features(motion, w)))
@@ -204,12 +247,7 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
         d_loss.backward()
         opt_d.step()
         if i % every == 0 or i == steps:
-            rows.append(row(i, {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "mi": mi_loss.item()}))
-            _write_rows(out / "log.csv", [*rows, real_row])
-            save_checkpoint(saved, {"format": FORMAT, "settings": settings, "iteration": i, "start": start,
-                                    "motion": motion.state_dict(), "path_d": d.state_dict(),
-                                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rng_state(),
-                                    "rows": rows})
+            save_row(i, d_loss, g_loss, mi_loss)
     return [*rows, real_row]
 
 
@@ -241,8 +279,8 @@ def graft(run_checkpoint, motion_file, out) -> Path:
 def format_rows(rows: list[dict]) -> str:
     lines = ["  iteration   D loss   G loss   MI     pixel motion   identity drift   eyes: spread / events / largest "
              "step / there and back"]
-    losses = lambda r: "      -        -       -  " if r["d_loss"] != r["d_loss"] else \
-        f"{r['d_loss']:.3f}    {r['g_loss']:.3f}   {r['mi']:+.2f}"  # noqa: E731  (no losses before training)
+    number = lambda x, spec: f"{'-':>5}" if x != x else format(x, spec)  # noqa: E731  (nan: no such loss)
+    losses = lambda r: f"{number(r['d_loss'], '.3f')}    {number(r['g_loss'], '.3f')}   {number(r['mi'], '+.2f')}"  # noqa: E731
     for r in rows:
         lines.append(f"  {r['iteration']!s:>9}   {losses(r)}   "
                      f"{r['pixel_motion']:.4f}         {r['identity_drift']:.4f}           {r['eye_spread']:.3f} / "
@@ -263,7 +301,13 @@ def main(argv=None) -> None:
     p.add_argument("--n-real", type=int, default=None, help="steered paths to draw (default: the run's n_clips)")
     p.add_argument("--within-reach", action="store_true",
                    help="real paths followed at most one residual step per frame (steered.follow_within_reach)")
-    p.add_argument("--n-eval", type=int, default=32, help="clips rendered and read at each measurement")
+    p.add_argument("--objective", choices=["game", "nearest"], default="game",
+                   help="game: a path D and the paper's losses; nearest: implicit maximum likelihood, the nearest "
+                        "of --k paths drawn from each real face pulled towards it (no D; a test of the LSTM alone)")
+    p.add_argument("--k", type=int, default=16, help="paths drawn per real path with --objective nearest")
+    p.add_argument("--n-eval", type=int, default=128,
+                   help="clips rendered and read at each measurement (32 faces are too few: one seed's 32 read "
+                        "less than half the eye movement of another's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="go on from OUT/motion.pt if it exists")
     p.add_argument("--threads", type=int, default=None)
@@ -274,7 +318,8 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,
                            start=args.start, seed=args.seed, n_real=args.n_real, n_eval=args.n_eval,
-                           within_reach=args.within_reach, resume=args.resume)
+                           within_reach=args.within_reach, resume=args.resume,
+                           objective=args.objective, k=args.k)
     print(format_rows(rows))
     if args.graft:
         print(f"grafted: {graft(args.graft, Path(args.out) / 'motion.pt', args.out)}")
