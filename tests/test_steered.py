@@ -293,7 +293,7 @@ def test_a_faces_own_shut_move_shuts_its_eyes_further_than_another_faces():
     from mocohd.data.steered import shut_move_transfer
 
     vg = load_video_generator(BLINK_MOTION, BLINK_GI)
-    readings = shut_move_transfer(vg, n=8, seed=7, shifts=(1, 3))
+    readings = shut_move_transfer(vg, n=8, seed=7, shifts=(1, 3, 9, 8))  # 9 pairs as 1 does, 8 a face with itself
     assert list(readings) == ["face", "own move", "another face's move (roll 1)", "another face's move (roll 3)",
                               "mean move"]
     assert readings["own move"] < readings["face"] - 0.2  # the searched move shuts the eyes (measured 0.94 -> 0.37)

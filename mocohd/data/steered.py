@@ -215,7 +215,7 @@ def shut_move_transfer(video_generator, n: int = 32, frames: int = 16, seed: int
         return factors[:, 0, names.index("motion:eye_open")].mean().item()
 
     readings = {"face": eyes(w0), "own move": eyes(w0 + move)}
-    for k in shifts:
+    for k in dict.fromkeys(k % n for k in shifts if k % n):  # distinct pairings, none a face with itself
         readings[f"another face's move (roll {k})"] = eyes(w0 + move.roll(k, 0))
     readings["mean move"] = eyes(w0 + move.mean(0))
     return readings
