@@ -2063,8 +2063,9 @@ print(format_rows(game_rows))
 # 0.204 / 0.31 (largest step / there and back), on 32 fresh faces 0.202 / 0.50. And it
 # remembers (`lstm_memory`, 64 clips): the decoder's forget gate is 0.65 *with* the MI loss
 # (path game: 0.19 with it, 0.52 without), and its steps correlate +0.74 with the next frame's
-# and -0.49 to -0.53 with those 4 to 5 frames later, one way and then back, where the path
-# game's are +0.26 and then near zero. So the LSTM, its bounded steps, its noise and the MI
+# and -0.49 and -0.53 with those 4 and 5 frames later, one way and then back, and each video
+# moves its own way (agreement of the steps' drift across videos 0.07; the path game's LSTM:
+# +0.26 with the next frame, agreement 0.65, one drift shared by all). So the LSTM, its bounded steps, its noise and the MI
 # loss can all carry a blink. The path game is what did not teach one: its discriminator wins
 # on what separates the LSTM's paths from still-then-blink paths most easily (the small moves
 # everywhere), and the LSTM's answer to that is to move less, not to blink.
@@ -2081,7 +2082,7 @@ print(format_rows(game_rows))
 # | another face's shut move (3 pairings: the moves rolled by 1, 5, 11) | 0.657, 0.703, 0.708 |
 # | the mean of the 32 moves | 0.745 |
 #
-# A face's own move shuts its eyes; another face's, of the same size, does a fraction of that;
+# A face's own move shuts its eyes; another face's, of about the same size, does half as much;
 # the mean of all moves less still. So a motion generator that blinks must compute, from
 # $w_0$, which way shuts *this* face's eyes (the encoder's one step does that here), and a
 # small step along any one direction shuts nobody's eyes: seen from still eyes, a blink gives

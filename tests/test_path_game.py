@@ -135,3 +135,5 @@ def test_the_nearest_objective_trains_the_lstm_without_a_discriminator(tiny_gene
     assert saved["settings"]["objective"] == "nearest" and saved["settings"]["k"] == 3
     with pytest.raises(ValueError, match="objective must be"):
         train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "x", objective="mmd")
+    with pytest.raises(ValueError, match="must be a positive int"):
+        train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "x", objective="nearest", k=0)

@@ -74,7 +74,7 @@ def path_features(motion, w: torch.Tensor) -> torch.Tensor:
     return torch.cat([moves, face.expand_as(moves)], dim=2)
 
 
-def nearest_path_loss(motion, real: torch.Tensor, k: int) -> torch.Tensor:
+def nearest_path_loss(motion, real: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Implicit maximum likelihood on paths (Li and Malik, 2018): for each real path (B, T, D),
     the motion generator draws ``k`` paths from the same face w_0 with fresh noise, and only the
     nearest one (squared distance between the moves, in residual steps, summed over frames and
@@ -154,8 +154,9 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
                     n_real: int | None = None, n_eval: int = 128, within_reach: bool = False, resume: bool = False,
                     objective: str = "game", k: int = 16, progress: bool = True) -> list[dict]:
     """Train the run's motion generator (``start``: "fresh", the official initialisation, or
-    "trained", the run's own weights) against a path D on the steered paths; see the module's
-    note. Writes OUT/log.csv (a row every ``every`` iterations, ``n_eval`` clips read for fixed
+    "trained", the run's own weights) against a path D on the steered paths (``objective``
+    "game"), or pulled to them by :func:`nearest_path_loss` with ``k`` draws per real path
+    ("nearest"); see the module's note. Writes OUT/log.csv (a row every ``every`` iterations, ``n_eval`` clips read for fixed
     z, then a row of the first ``n_eval`` real paths rendered) and OUT/motion.pt (written
     atomically at every row, with optimizers and random state: ``resume`` goes on from it to the
     same weights as a run never stopped); returns the rows."""
@@ -166,6 +167,8 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
     if objective not in ("game", "nearest"):
         raise ValueError(f"objective must be 'game' (a path D, the paper's losses) or 'nearest' (implicit maximum "
                          f"likelihood, no D), got {objective!r}")
+    if objective == "nearest" and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"k (paths drawn per real path) must be a positive int, got {k!r}; 16 is the default")
     if start not in ("fresh", "trained"):
         raise ValueError(f"start must be 'fresh' (the official initialisation) or 'trained', got {start!r}")
     run = _load_run(checkpoint)
