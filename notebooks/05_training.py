@@ -2082,7 +2082,7 @@ print(format_rows(game_rows))
 # | another face's shut move (3 pairings: the moves rolled by 1, 5, 11) | 0.657, 0.703, 0.708 |
 # | the mean of the 32 moves | 0.745 |
 #
-# A face's own move shuts its eyes; another face's, of about the same size, does half as much;
+# A face's own move shuts its eyes; another face's, of about the same size, at most half as far;
 # the mean of all moves less still. So a motion generator that blinks must compute, from
 # $w_0$, which way shuts *this* face's eyes (the encoder's one step does that here), and a
 # small step along any one direction shuts nobody's eyes: seen from still eyes, a blink gives
