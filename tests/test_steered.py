@@ -296,6 +296,6 @@ def test_a_faces_own_shut_move_shuts_its_eyes_further_than_another_faces():
     readings = shut_move_transfer(vg, n=8, seed=7, shifts=(1, 3, 9, 8))  # 9 pairs as 1 does, 8 a face with itself
     assert list(readings) == ["face", "own move", "another face's move (roll 1)", "another face's move (roll 3)",
                               "mean move"]
-    assert readings["own move"] < readings["face"] - 0.2  # the searched move shuts the eyes (measured 0.94 -> 0.37)
+    assert readings["own move"] < readings["face"] - 0.2  # the searched move shuts the eyes (measured 0.89 -> 0.50)
     others = [v for k, v in readings.items() if k.startswith("another")]
-    assert max(others) > readings["own move"]  # another face's move shuts them less far (measured 0.66 - 0.71)
+    assert max(others) > readings["own move"]  # another face's move shuts them less far (measured 0.69, 0.78)

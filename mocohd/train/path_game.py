@@ -216,6 +216,11 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
     else:
         first, rows = 1, [row(0, {"d_loss": float("nan"), "g_loss": float("nan"), "mi": float("nan")})]
 
+    def update_motion(g_loss, mi_loss):
+        opt_g.zero_grad(set_to_none=True)
+        (g_loss + mi_loss if mi else g_loss).backward()
+        opt_g.step()
+
     def save_row(i, d_loss, g_loss, mi_loss):
         rows.append(row(i, {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "mi": mi_loss.item()}))
         _write_rows(out / "log.csv", [*rows, real_row])
@@ -228,9 +233,7 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
         if objective == "nearest":  # no game: pull the nearest of k drawn paths towards each real one
             g_loss, e, e_rec = nearest_path_loss(motion, drawn, k)
             mi_loss = mutual_information_loss(e_rec, e)
-            opt_g.zero_grad(set_to_none=True)
-            (g_loss + mi_loss if mi else g_loss).backward()
-            opt_g.step()
+            update_motion(g_loss, mi_loss)
             d_loss = torch.tensor(float("nan"))
             if i % every == 0 or i == steps:
                 save_row(i, d_loss, g_loss, mi_loss)
@@ -240,9 +243,7 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
             w, e, e_rec = fake_paths()
             g_loss = ralsgan_g_loss(d(real_batch), d(path_features(motion, w)))
             mi_loss = mutual_information_loss(e_rec, e)
-            opt_g.zero_grad(set_to_none=True)
-            (g_loss + mi_loss if mi else g_loss).backward()
-            opt_g.step()
+            update_motion(g_loss, mi_loss)
         with torch.no_grad():
             fake = path_features(motion, fake_paths()[0])
         d_loss = ralsgan_d_loss(d(real_batch), d(fake)) + gradient_penalty_textbook(d, real_batch, fake, weight=w_gp)
