@@ -144,6 +144,13 @@ class VideoGANConfig:
     # with cut_fakes, each blink is cut at its toy clip's deepest frame, where the slowed one is
     # still closing (SteeredVideoDataset.as_clips)
     steered_within_reach: bool = False
+    # not in the paper (with steered_real): every motion-generator update also pulls the LSTM towards
+    # the steered blinks' latent paths, w_nearest times the implicit-maximum-likelihood distance of
+    # mocohd.train.path_game.nearest_path_loss: for each of nearest_batch real paths, the nearest of
+    # nearest_k paths the LSTM draws from the same face (notebook 05: the game alone drops blinks)
+    w_nearest: float = 0.0
+    nearest_k: int = 16
+    nearest_batch: int = 16
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

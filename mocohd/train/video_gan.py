@@ -317,16 +317,25 @@ class VideoGANTrainer:
         if cfg.steered_within_reach and not cfg.steered_real:
             raise ValueError("--steered-within-reach slows the steered blinks to a motion generator's reach: give "
                              "--steered-real true (and --data toy:faces_big_eyes_blinks), or leave it out")
+        if cfg.w_nearest and not cfg.steered_real:
+            raise ValueError(f"--w-nearest {cfg.w_nearest} pulls the motion generator towards the steered blinks' "
+                             "latent paths: give --steered-real true (and --data toy:faces_big_eyes_blinks), or "
+                             "leave --w-nearest at 0 (the paper)")
+        if cfg.w_nearest < 0 or cfg.nearest_k < 1 or cfg.nearest_batch < 1:
+            raise ValueError(f"--w-nearest {cfg.w_nearest}, --nearest-k {cfg.nearest_k}, --nearest-batch "
+                             f"{cfg.nearest_batch}: the weight must be >= 0 (0 is the paper), k and the batch >= 1")
         self.dataset = self._steered_dataset() if cfg.steered_real else \
             open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
         if cfg.cut_fakes:
             self.held_dataset = self._cut_dataset()
+        self.nearest_paths = self._nearest_paths() if cfg.w_nearest else None
         for m in (self.video_g, self.d_3d, self.d_img):  # the steered clips above are drawn on the CPU
             m.to(self.device)
         self._build_optimizers()
         self.last_indices = []
-        self.log_fields = LOG_FIELDS + (["d_held"] if self.held_dataset is not None else []) + \
+        self.log_fields = LOG_FIELDS + (["nearest"] if cfg.w_nearest else []) + \
+            (["d_held"] if self.held_dataset is not None else []) + \
             (["d_2d_held"] if cfg.held_image else []) + (["d_frozen"] if cfg.frozen_fakes else [])
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
@@ -387,6 +396,25 @@ class VideoGANTrainer:
         return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
                                    self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast("cpu"), cfg.chunk,
                                    within_reach=cfg.steered_within_reach)
+
+    def _nearest_paths(self) -> torch.Tensor:
+        """``--w-nearest``: the latent paths (n_clips, T, D) that G_I renders into the steered real
+        clips (the same faces and blinks, slowed as they are with ``--steered-within-reach``)."""
+        from ..data.steered import follow_within_reach
+        from .path_game import real_paths
+
+        cfg = self.cfg
+        paths = real_paths(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames, cfg.seed + 777)
+        return follow_within_reach(paths, self.motion) if cfg.steered_within_reach else paths
+
+    def nearest_term(self) -> torch.Tensor:
+        """Not in the paper: the nearest-path distance for ``nearest_batch`` real paths drawn at random
+        (every rank draws the same ones and computes the same term, so the averaged gradient is it)."""
+        from .path_game import nearest_path_loss
+
+        cfg = self.cfg
+        drawn = self.nearest_paths[torch.randint(len(self.nearest_paths), (cfg.nearest_batch,))]
+        return nearest_path_loss(self.motion, drawn.to(self.device), cfg.nearest_k)[0]
 
     def _cut_dataset(self):
         """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
@@ -479,6 +507,10 @@ class VideoGANTrainer:
         mi = mutual_information_loss(fake["e_rec"], fake["e"])
         if cfg.mi:
             loss = loss + mi
+        if cfg.w_nearest:  # not in the paper: see nearest_term
+            nearest = self.nearest_term()
+            loss = loss + cfg.w_nearest * nearest
+            logs["nearest"] = nearest.item()
         self.opt_motion.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.motion)
