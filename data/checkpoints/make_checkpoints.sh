@@ -3,9 +3,8 @@
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
-# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS / NEAREST_STEPS /
-# W_NEAREST override the
-# training lengths
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS / NEAREST_STEPS
+# override the training lengths, W_NEAREST step 12's nearest-path weight
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
