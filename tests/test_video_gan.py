@@ -76,6 +76,48 @@ def test_no_mi_ablation_drops_the_term(tiny_generator, tmp_path):
     assert logs2["g_total"] == pytest.approx(logs2["g_3d"] + logs2["g_2d"] + logs2["mi"], rel=1e-5)
 
 
+@pytest.mark.parametrize("cross_domain", [False, True])
+def test_one_iteration_follows_the_official_schedule(tiny_generator, tmp_path, cross_domain):
+    """G_step motion updates, each on a fresh z; then the 3D D, then the image D, then (cross-domain)
+    the momentum copy; the queues are filled during the motion updates, as in the official code."""
+    t = VideoGANTrainer(small(tiny_generator, g_steps=3, cross_domain=cross_domain), tmp_path)
+    events, latents = [], []
+
+    def record(name, fn):
+        def wrapped(*a, **kw):
+            events.append(name)
+            return fn(*a, **kw)
+        return wrapped
+
+    for name, opt in (("motion", t.opt_motion), ("d_3d", t.opt_d3d), ("d_img", t.opt_dimg)):
+        opt.step = record(name, opt.step)
+    if cross_domain:
+        t.d_img.momentum_update = record("momentum", t.d_img.momentum_update)
+        t.d_img.enqueue = record("enqueue", t.d_img.enqueue)
+    g_i = t.video_g.image_generator
+    get_latent = g_i.get_latent
+    g_i.get_latent = lambda z: (latents.append(z.clone()), get_latent(z))[1]
+    t.train_step()
+
+    g_part = ["enqueue", "motion"] if cross_domain else ["motion"]
+    assert events == g_part * 3 + ["d_3d", "d_img"] + (["momentum"] if cross_domain else [])
+    assert len(latents) == 4  # three motion updates and the discriminators' own fakes
+    assert all(not torch.equal(a, b) for i, a in enumerate(latents) for b in latents[i + 1:])
+
+
+@pytest.mark.parametrize("cross_domain", [False, True])
+def test_adam_settings_per_network_are_the_official_ones(tiny_generator, tmp_path, cross_domain):
+    t = VideoGANTrainer(small(tiny_generator, cross_domain=cross_domain), tmp_path)
+    assert video_preset("full").lr == video_preset("paper").lr == 1e-4
+    settings = {name: {k: opt.defaults[k] for k in ("lr", "betas", "eps", "weight_decay")}
+                for name, opt in (("motion", t.opt_motion), ("d_3d", t.opt_d3d), ("d_img", t.opt_dimg))}
+    patchgan = {"lr": t.cfg.lr, "betas": (0.5, 0.999), "eps": 1e-8, "weight_decay": 0}
+    assert settings["motion"] == settings["d_3d"] == patchgan
+    # the cross-domain image D is BigGAN's, with BigGAN's optimiser settings
+    assert settings["d_img"] == ({"lr": t.cfg.lr, "betas": (0.0, 0.999), "eps": 1e-6, "weight_decay": 0}
+                                 if cross_domain else patchgan)
+
+
 def recorded_config(command: str) -> dict:
     """The config that a provenance's training command would build, read by that trainer's own
     parser (``python -m mocohd.train image ...`` or ``... video ...``)."""
