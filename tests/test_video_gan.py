@@ -118,6 +118,28 @@ def test_adam_settings_per_network_are_the_official_ones(tiny_generator, tmp_pat
                                  if cross_domain else patchgan)
 
 
+def test_a_folder_of_real_videos_trains_as_the_toy_world_does(tiny_generator, tmp_path, numbered, numbers_of,
+                                                              frames_folder):
+    """``--data PATH``: a FaceForensics / Sky time-lapse layout (a folder of frames per video) feeds the
+    same loop, its clips sampled as the official loader does (``time_step`` frames apart)."""
+    from mocohd.train.video_gan import video_config, video_parser
+
+    for name in ("clip_a", "clip_b", "clip_c"):
+        frames_folder(tmp_path / "sky" / name, numbered(30))  # 30 frames of 24 x 32: cropped and resized
+    args = video_parser().parse_args(["--preset", "smoke", "--data", str(tmp_path / "sky"), "--out", "unused",
+                                      "--image-generator", str(tiny_generator), "--g-steps", "1", "--bf16", "false"])
+    cfg = video_config(args)
+    t = VideoGANTrainer(cfg, tmp_path / "run")
+    real = t.next_real()
+    assert real.shape == (cfg.batch, cfg.frames, 3, 32, 32)
+    for clip in real:
+        numbers = numbers_of(clip)
+        assert all(b - a == cfg.time_step for a, b in zip(numbers, numbers[1:]))
+    history = t.fit(steps=1, progress=False)
+    assert all(torch.isfinite(torch.tensor(v)) for v in history[-1].values())
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def recorded_config(command: str) -> dict:
     """The config that a provenance's training command would build, read by that trainer's own
     parser (``python -m mocohd.train image ...`` or ``... video ...``)."""
