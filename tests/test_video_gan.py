@@ -54,6 +54,24 @@ def test_image_generator_is_frozen_and_not_optimized(tiny_generator, tmp_path):
     assert all(torch.equal(before[k], v) for k, v in g_i.state_dict().items())
 
 
+def test_a_users_rosinality_generator_is_frozen_under_the_loop(tmp_path):
+    """``--image-generator`` also takes a released StyleGAN2 file in rosinality's format (``g_ema``), with
+    its W PCA beside it: the loop trains over it and leaves it untouched."""
+    from mocohd.convert import load_rosinality_generator, rosinality_key_shapes
+
+    g = torch.Generator().manual_seed(0)
+    sd = {k: 0.5 * torch.randn(s, generator=g) for k, s in rosinality_key_shapes(32, 32, 1, 1).items()}
+    path = tmp_path / "user-stylegan2-32.pt"
+    torch.save({"g_ema": sd, "latent_avg": torch.zeros(32)}, path)
+    save_w_pca(fit_w_pca(load_rosinality_generator(path), 2000, 1000), tmp_path / "user-stylegan2-32.pca.pt")
+    t = VideoGANTrainer(small(path, frames=4, g_steps=1, steps=1), tmp_path / "run")
+    t.fit(progress=False)
+    assert t.video_g.image_generator.size == 32 and not t.video_g.image_generator.training
+    assert all(torch.equal(t.video_g.image_generator.state_dict()[k], v) for k, v in sd.items())
+    optimized = {id(p) for o in (t.opt_motion, t.opt_d3d, t.opt_dimg) for grp in o.param_groups for p in grp["params"]}
+    assert not any(id(p) in optimized for p in t.video_g.image_generator.parameters())
+
+
 @pytest.mark.parametrize("cross_domain", [False, True])
 def test_losses_are_finite_and_logged(tiny_generator, tmp_path, cross_domain):
     t = VideoGANTrainer(small(tiny_generator, cross_domain=cross_domain), tmp_path)
