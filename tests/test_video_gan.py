@@ -42,11 +42,16 @@ def small(tiny_generator, **kw):
     return video_preset("smoke", **{**base, **kw})
 
 
+def optimized_ids(t: VideoGANTrainer) -> set[int]:
+    """The ids of every parameter that one of the trainer's optimisers updates."""
+    return {id(p) for o in (t.opt_motion, t.opt_d3d, t.opt_dimg) for grp in o.param_groups for p in grp["params"]}
+
+
 def test_image_generator_is_frozen_and_not_optimized(tiny_generator, tmp_path):
     t = VideoGANTrainer(small(tiny_generator), tmp_path)
     g_i = t.video_g.image_generator
     before = {k: v.clone() for k, v in g_i.state_dict().items()}
-    optimized = {id(p) for o in (t.opt_motion, t.opt_d3d, t.opt_dimg) for grp in o.param_groups for p in grp["params"]}
+    optimized = optimized_ids(t)
     assert not any(id(p) in optimized for p in g_i.parameters())
     assert {id(p) for p in t.motion.parameters()} <= optimized
     t.fit(progress=False)
@@ -68,7 +73,7 @@ def test_a_users_rosinality_generator_is_frozen_under_the_loop(tmp_path):
     t.fit(progress=False)
     assert t.video_g.image_generator.size == 32 and not t.video_g.image_generator.training
     assert all(torch.equal(t.video_g.image_generator.state_dict()[k], v) for k, v in sd.items())
-    optimized = {id(p) for o in (t.opt_motion, t.opt_d3d, t.opt_dimg) for grp in o.param_groups for p in grp["params"]}
+    optimized = optimized_ids(t)
     assert not any(id(p) in optimized for p in t.video_g.image_generator.parameters())
 
 
@@ -144,10 +149,11 @@ def test_a_folder_of_real_videos_trains_as_the_toy_world_does(tiny_generator, tm
 
     for name in ("clip_a", "clip_b", "clip_c"):
         frames_folder(tmp_path / "sky" / name, numbered(30))  # 30 frames of 24 x 32: cropped and resized
-    args = video_parser().parse_args(["--preset", "smoke", "--data", str(tmp_path / "sky"), "--out", "unused",
-                                      "--image-generator", str(tiny_generator), "--g-steps", "1", "--bf16", "false"])
+    args = video_parser().parse_args(["--preset", "smoke", "--data", str(tmp_path / "sky"),
+                                      "--out", str(tmp_path / "run"), "--image-generator", str(tiny_generator),
+                                      "--g-steps", "1", "--bf16", "false"])
     cfg = video_config(args)
-    t = VideoGANTrainer(cfg, tmp_path / "run")
+    t = VideoGANTrainer(cfg, args.out)
     real = t.next_real()
     assert real.shape == (cfg.batch, cfg.frames, 3, 32, 32)
     for clip in real:
