@@ -329,7 +329,8 @@ class VideoGANTrainer:
         self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
         if cfg.cut_fakes:
             self.held_dataset = self._cut_dataset()
-        self.nearest_paths = self._nearest_paths() if cfg.w_nearest else None
+        # made on the CPU (beside the steered clips), moved once to where the updates run
+        self.nearest_paths = self._nearest_paths().to(self.device) if cfg.w_nearest else None
         for m in (self.video_g, self.d_3d, self.d_img):  # the steered clips above are drawn on the CPU
             m.to(self.device)
         self._build_optimizers()
@@ -414,7 +415,7 @@ class VideoGANTrainer:
 
         cfg = self.cfg
         drawn = self.nearest_paths[torch.randint(len(self.nearest_paths), (cfg.nearest_batch,))]
-        return nearest_path_loss(self.motion, drawn.to(self.device), cfg.nearest_k)[0]
+        return nearest_path_loss(self.motion, drawn, cfg.nearest_k)[0]
 
     def _cut_dataset(self):
         """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
