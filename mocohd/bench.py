@@ -238,7 +238,7 @@ def image_steps(cfg: ImageGANConfig, modes=TRAIN_MODES, repeats: int = 3) -> lis
 def untrained_generator_files(folder: Path, cfg: ImageGANConfig) -> tuple[Path, Path]:
     """An untrained image generator of ``cfg`` and its W PCA, written into ``folder``."""
     from .pca import fit_w_pca, save_w_pca
-    from .train.checkpoint import VERSION, rng_state, save_checkpoint
+    from .checkpoint import VERSION, rng_state, save_checkpoint
     from .train.image_gan import FORMAT
 
     torch.manual_seed(cfg.seed)

@@ -125,32 +125,6 @@ class VideoGANConfig:
     mi: bool = True  # ablation --no-mi: drop the mutual-information loss
     contrastive: bool = True  # ablation --no-contrastive: cross-domain D without the contrastive term
     temporal_flip: bool = True  # ablation --no-temporal-flip: never reverse the 3D D's inputs
-    # not in the paper: toy motion factors (comma-separated, e.g. "eye_open") held at rest in
-    # extra "fake" clips for the 3D D, the real batch's own clips minus that motion
-    held_fakes: str = ""
-    w_held: float = 1.0  # weight of the real-versus-held game (with held_fakes)
-    held_image: bool = False  # with held_fakes: the in-domain image D plays the game too, on frame pairs
-    # not in the paper, a control: real clips are the blink-alone world's blinks drawn by G_I
-    # itself (mocohd.data.steered), so real and fake frames share their pictures
-    steered_real: bool = False
-    # not in the paper (with steered_real): the 3D D's held game plays the real batch against the
-    # same clips with each blink's way back cut out (eyes that shut and stay shut), weighted by w_held
-    cut_fakes: bool = False
-    # not in the paper: the 3D D also plays the real batch against the same clips frozen at their
-    # first frame (all motion gone), weighted by w_held, so that stillness always reads as fake
-    frozen_fakes: bool = False
-    # not in the paper (with steered_real): the steered blinks as fast as a motion generator can
-    # follow them, at most one residual step per frame (mocohd.data.steered.follow_within_reach);
-    # with cut_fakes, each blink is cut at its toy clip's deepest frame, where the slowed one is
-    # still closing (SteeredVideoDataset.as_clips)
-    steered_within_reach: bool = False
-    # not in the paper (with steered_real): every motion-generator update also pulls the LSTM towards
-    # the steered blinks' latent paths, w_nearest times the implicit-maximum-likelihood distance of
-    # mocohd.train.path_game.nearest_path_loss: for each of nearest_batch real paths, the nearest of
-    # nearest_k paths the LSTM draws from the same face (notebook 05: the game alone drops blinks)
-    w_nearest: float = 0.0
-    nearest_k: int = 16
-    nearest_batch: int = 16
     bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call

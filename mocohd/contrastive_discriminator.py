@@ -16,7 +16,6 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from mocohd.discriminators import DiscriminatorConfig
-from mocohd.losses import contrastive_loss
 
 
 def biggan_arch(resolution: int, ch: int) -> list[tuple[int, int, bool]]:
@@ -125,7 +124,8 @@ class ContrastiveImageDiscriminator(nn.Module):
       ``momentum_update()``: theta_k <- m theta_k + (1 - m) theta_q, with m = 0.999;
     * ``q_real`` / ``q_fake`` (q_len x proj_dim) hold key projections of augmented frame 0
       ("real") and frame k ("fake") from past steps: negatives for the contrastive loss
-      that are cheap (no gradient) and many (far more than a CPU batch).
+      that are cheap (no gradient) and many (far more than a CPU batch); the loss that reads
+      them is :func:`mocohd.losses.queued_contrastive_loss`.
 
     The queues' effective length is ``q_len // batch_size * batch_size`` (as official, so
     that whole batches fit); they share one pointer that wraps around.
@@ -166,13 +166,6 @@ class ContrastiveImageDiscriminator(nn.Module):
         self.q_real[rows] = real_proj.to(self.q_real)
         self.q_fake[rows] = fake_proj.to(self.q_fake)
         self.q_ptr[0] = (ptr + n) % self.q_len
-
-    def contrastive_loss(self, real1: torch.Tensor, real2: torch.Tensor,
-                         fake1: torch.Tensor, fake2: torch.Tensor) -> torch.Tensor:
-        """Queue-based InfoNCE on two views of the real set plus two views of the fake set."""
-        real = contrastive_loss(real1, real2, self.q_real[: self.q_len], self.temperature)
-        fake = contrastive_loss(fake1, fake2, self.q_fake[: self.q_len], self.temperature)
-        return real + fake
 
 
 def build_contrastive_discriminator(cfg: DiscriminatorConfig, batch_size: int) -> ContrastiveImageDiscriminator:

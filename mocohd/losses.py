@@ -166,6 +166,18 @@ def contrastive_loss(view1: torch.Tensor, view2: torch.Tensor, queue: torch.Tens
     return -log_p[rows, positives].mean()
 
 
+def queued_contrastive_loss(discriminator, real1: torch.Tensor, real2: torch.Tensor,
+                            fake1: torch.Tensor, fake2: torch.Tensor) -> torch.Tensor:
+    """The cross-domain image D's contrastive term: two views of the "real" set (generated frame 0)
+    against the real queue, plus two views of the "fake" set (frame k) against the fake queue,
+    each with :func:`contrastive_loss`. ``discriminator``: the ContrastiveImageDiscriminator that
+    holds the queues (``q_real``, ``q_fake``, their effective length ``q_len``) and the temperature."""
+    d = discriminator
+    real = contrastive_loss(real1, real2, d.q_real[: d.q_len], d.temperature)
+    fake = contrastive_loss(fake1, fake2, d.q_fake[: d.q_len], d.temperature)
+    return real + fake
+
+
 def feature_matching_loss(proj_k: torch.Tensor, proj_0: torch.Tensor) -> torch.Tensor:
     """-mean cos(proj(frame k), proj(frame 0)): keeps later frames' content close to frame 0."""
     return -F.cosine_similarity(proj_k, proj_0, dim=1).mean()

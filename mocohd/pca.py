@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import IncrementalPCA
 
-from .train.checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 
 FORMAT = "mocohd.w_pca"
 

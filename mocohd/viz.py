@@ -234,7 +234,7 @@ def plot_losses(losses, x: str = "step", smooth: int = 1, ax=None, title: str = 
 
 
 def plot_probe(result: dict, axes=None):
-    """A discriminator probe (``mocohd.metrics.discriminator_probe.probe``) as bars: for the
+    """A discriminator probe (``mocohd.lab.discriminator_probe.probe``) as bars: for the
     3D D and the image D, each motion factor's effect (score of the clip as drawn minus the
     same clip with the factor held at rest, ±2 standard errors) beside the real - fake gap."""
     import matplotlib.pyplot as plt

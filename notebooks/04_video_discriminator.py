@@ -65,7 +65,7 @@ from mocohd.discriminators import (
 )
 from mocohd.losses import final_maps, gradient_penalty, gradient_penalty_textbook, ralsgan_d_loss
 from mocohd.params import by_mode, validate
-from mocohd.train.checkpoint import rng_state, save_checkpoint
+from mocohd.checkpoint import rng_state, save_checkpoint
 from mocohd.viz import plot_losses, show_images, show_videos
 
 p = validate(mode, seed, out_dir, size=size)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mocohd.metrics.discriminator_probe import factor_effects, held_clips, mean_logit, pair_scores, video_scores
+from mocohd.lab.discriminator_probe import factor_effects, held_clips, mean_logit, pair_scores, video_scores
 
 SIZE, FRAMES, N, SEED = 64, 16, 24, 7
 
@@ -90,7 +90,7 @@ def test_domains_without_factors_to_hold_are_refused():
 
 
 def test_fresh_discriminator_check_reports_rows_and_is_seeded():
-    from mocohd.metrics.discriminator_probe import fresh_discriminator_check
+    from mocohd.lab.discriminator_probe import fresh_discriminator_check
 
     kw = dict(preset="smoke", steps=3, every=2, batch=2, n_train=16, n_test=16)
     rows = fresh_discriminator_check("yaw", **kw)
@@ -105,7 +105,7 @@ def test_fresh_discriminator_check_reports_rows_and_is_seeded():
 def test_without_return_cuts_the_way_back_from_round_trips_only():
     from types import SimpleNamespace
 
-    from mocohd.data.round_trips import cut_or_frozen, farthest_frame, returning, without_return
+    from mocohd.lab.round_trips import cut_or_frozen, farthest_frame, returning, without_return
 
     eyes = torch.tensor([[1.0, 1.0, 0.5, 0.0, 0.5, 1.0],  # a whole blink, shut at frame 3
                          [0.0, 0.5, 1.0, 1.0, 1.0, 1.0],  # starts shut and only opens
@@ -126,7 +126,7 @@ def test_without_return_cuts_the_way_back_from_round_trips_only():
 
 
 def test_fresh_check_against_no_return_uses_round_trips_and_refuses_other_sides():
-    from mocohd.metrics.discriminator_probe import fresh_discriminator_check
+    from mocohd.lab.discriminator_probe import fresh_discriminator_check
 
     kw = dict(domain="faces_big_eyes_blinks", preset="smoke", steps=2, every=1, batch=2, n_train=32, n_test=32)
     rows = fresh_discriminator_check("eye_open", against="no-return", **kw)
@@ -137,7 +137,7 @@ def test_fresh_check_against_no_return_uses_round_trips_and_refuses_other_sides(
 
 
 def test_fresh_check_can_train_with_the_loops_own_3d_d_loss():
-    from mocohd.metrics.discriminator_probe import FRESH_LOSSES, fresh_discriminator_check
+    from mocohd.lab.discriminator_probe import FRESH_LOSSES, fresh_discriminator_check
 
     kw = dict(domain="faces_big_eyes_blinks", preset="smoke", steps=2, every=2, batch=2, n_train=32, n_test=32,
               against="no-return")
@@ -150,7 +150,7 @@ def test_fresh_check_can_train_with_the_loops_own_3d_d_loss():
 
 
 def test_gap_parts_split_the_gap_into_motion_and_pictures():
-    from mocohd.metrics.discriminator_probe import frozen, gap_parts
+    from mocohd.lab.discriminator_probe import frozen, gap_parts
 
     def clips(brightness, step):  # (4, 6, 3, 8, 8): frame t is brightness + t * step
         t = torch.arange(6.0)[None, :, None, None, None]

@@ -20,7 +20,7 @@ from mocohd.discriminators import (
     video_input_cross_domain,
     video_input_in_domain,
 )
-from mocohd.losses import contrastive_loss
+from mocohd.losses import contrastive_loss, queued_contrastive_loss
 
 
 PAPER, FULL, SMOKE = (DiscriminatorConfig.preset(n) for n in ("paper", "full", "smoke"))
@@ -281,11 +281,13 @@ def test_queue_pointer_wraps():
         d.enqueue(torch.zeros(9, 8), torch.zeros(9, 8))
 
 
-def test_wrapper_contrastive_loss_uses_each_set_with_its_own_queue():
+def test_queued_contrastive_loss_uses_each_set_with_its_own_queue():
     d = small_contrastive(batch_size=2, q_len=6)
     r1, r2, f1, f2 = (torch.randn(2, 8) for _ in range(4))
     expected = contrastive_loss(r1, r2, d.q_real[:6], 0.07) + contrastive_loss(f1, f2, d.q_fake[:6], 0.07)
-    assert d.contrastive_loss(r1, r2, f1, f2).item() == pytest.approx(expected.item())
+    assert queued_contrastive_loss(d, r1, r2, f1, f2).item() == pytest.approx(expected.item())
+    swapped = contrastive_loss(r1, r2, d.q_fake[:6], 0.07) + contrastive_loss(f1, f2, d.q_real[:6], 0.07)
+    assert queued_contrastive_loss(d, r1, r2, f1, f2).item() != pytest.approx(swapped.item())
 
 
 # ------------------------------------------------------------------ official checkpoints

@@ -5,7 +5,7 @@ import torch
 
 from mocohd.config import image_preset
 from mocohd.losses import nonsaturating_d_loss, nonsaturating_g_loss, r1_penalty
-from mocohd.train.checkpoint import load_checkpoint, save_checkpoint
+from mocohd.checkpoint import load_checkpoint, save_checkpoint
 from mocohd.train.image_gan import ImageGANTrainer, export_generator, load_generator
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mocohd.metrics.lstm_memory import gate_means, memory_report, real_factor_steps, step_structure
+from mocohd.lab.lstm_memory import gate_means, memory_report, real_factor_steps, step_structure
 from mocohd.motion import MotionGenerator
 
 

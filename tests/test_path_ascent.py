@@ -1,9 +1,9 @@
-"""Free latent paths climbed against a run's discriminators (mocohd.metrics.path_ascent)."""
+"""Free latent paths climbed against a run's discriminators (mocohd.lab.path_ascent)."""
 
 import pytest
 import torch
 
-from mocohd.metrics.path_ascent import ascend_paths, cumulative_path, format_ascent
+from mocohd.lab.path_ascent import ascend_paths, cumulative_path, format_ascent
 from mocohd.train.video_gan import VideoGANTrainer
 
 from test_video_gan import small, tiny_generator  # noqa: F401  (a module fixture)

@@ -1,11 +1,11 @@
-"""The game played on latent paths (mocohd.train.path_game)."""
+"""The game played on latent paths (mocohd.lab.path_game)."""
 
 import pytest
 import torch
 
 from mocohd.motion import MotionGenerator
-from mocohd.train.path_game import PathDiscriminator, graft, nearest_path_loss, path_features, train_path_game
-from mocohd.train.video_gan import VideoGANTrainer
+from mocohd.lab.path_game import PathDiscriminator, graft, nearest_path_loss, path_features, train_path_game
+from mocohd.lab.trainer import LabVideoGANTrainer
 
 from test_steered import steered, tiny_generator  # noqa: F401  (a module fixture)
 
@@ -32,7 +32,7 @@ def test_the_path_game_trains_the_lstm_and_grafts_it_into_a_pixel_run(tiny_gener
     import mocohd.data.toyworld as toyworld
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    run = VideoGANTrainer(steered(tiny_generator), tmp_path / "run")
+    run = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run")
     run.fit(progress=False)
     before = {k: v.clone() for k, v in run.motion.state_dict().items()}
     rows = train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=4, batch=4, every=2, n_real=4,
@@ -54,7 +54,7 @@ def test_the_path_game_trains_the_lstm_and_grafts_it_into_a_pixel_run(tiny_gener
         assert not torch.equal(on[name], before[name]), name
     # grafted, the pixel run resumes with the path game's LSTM and a fresh motion optimizer
     graft(tmp_path / "run" / "checkpoint.pt", tmp_path / "game" / "motion.pt", tmp_path / "grafted")
-    resumed = VideoGANTrainer(steered(tiny_generator, steps=3), tmp_path / "grafted")
+    resumed = LabVideoGANTrainer(steered(tiny_generator, steps=3), tmp_path / "grafted")
     resumed.load(tmp_path / "grafted" / "checkpoint.pt")
     assert resumed.step == 2 and not resumed.opt_motion.state
     assert all(torch.equal(v, moved[k]) for k, v in resumed.motion.state_dict().items())
@@ -63,7 +63,7 @@ def test_the_path_game_trains_the_lstm_and_grafts_it_into_a_pixel_run(tiny_gener
 
 
 def test_the_path_game_needs_a_steered_run(tiny_generator, tmp_path):  # noqa: F811
-    VideoGANTrainer(steered(tiny_generator, steered_real=False), tmp_path / "run").fit(progress=False)
+    LabVideoGANTrainer(steered(tiny_generator, steered_real=False), tmp_path / "run").fit(progress=False)
     with pytest.raises(ValueError, match="--steered-real true"):
         train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "game", steps=1)
     with pytest.raises(ValueError, match="start must be"):
@@ -74,7 +74,7 @@ def test_a_stopped_path_game_resumes_to_the_same_weights(tiny_generator, tmp_pat
     import mocohd.data.toyworld as toyworld
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
     ckpt = tmp_path / "run" / "checkpoint.pt"
     kw = dict(batch=4, every=2, n_real=4, n_eval=2, progress=False)
     whole = train_path_game(ckpt, tmp_path / "whole", steps=4, **kw)
@@ -91,10 +91,10 @@ def test_a_stopped_path_game_resumes_to_the_same_weights(tiny_generator, tmp_pat
 
 def test_real_path_speeds_are_within_one_step_once_followed_within_reach(tiny_generator, tmp_path, monkeypatch):  # noqa: F811
     import mocohd.data.toyworld as toyworld
-    from mocohd.train.path_game import real_path_speeds
+    from mocohd.lab.path_game import real_path_speeds
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
     speeds = real_path_speeds(tmp_path / "run" / "checkpoint.pt", n_real=4)
     assert speeds["within reach"]["largest"] <= 1 + 1e-4 and speeds["within reach"]["clips needing > 1 step"] == 0
     assert speeds["as drawn"]["largest"] >= speeds["within reach"]["largest"]
@@ -126,7 +126,7 @@ def test_the_nearest_objective_trains_the_lstm_without_a_discriminator(tiny_gene
     import mocohd.data.toyworld as toyworld
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    VideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
+    LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run").fit(progress=False)
     kw = dict(batch=4, every=2, n_real=4, n_eval=2, objective="nearest", k=3, within_reach=True, progress=False)
     rows = train_path_game(tmp_path / "run" / "checkpoint.pt", tmp_path / "near", steps=4, **kw)
     assert [r["iteration"] for r in rows] == [0, 2, 4, "real"]
@@ -143,23 +143,23 @@ def test_the_pixel_loop_with_the_nearest_term_is_pulled_to_the_steered_paths(tin
     import csv
 
     import mocohd.data.toyworld as toyworld
-    from mocohd.data.steered import follow_within_reach
-    from mocohd.train.path_game import real_paths
+    from mocohd.lab.steered import follow_within_reach
+    from mocohd.lab.path_game import real_paths
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
     with pytest.raises(ValueError, match="--w-nearest 1.0 pulls.*give --steered-real true"):
-        VideoGANTrainer(steered(tiny_generator, steered_real=False, w_nearest=1.0), tmp_path / "x")
+        LabVideoGANTrainer(steered(tiny_generator, steered_real=False, w_nearest=1.0), tmp_path / "x")
     with pytest.raises(ValueError, match="must be >= 0"):
-        VideoGANTrainer(steered(tiny_generator, w_nearest=-1.0), tmp_path / "x")
+        LabVideoGANTrainer(steered(tiny_generator, w_nearest=-1.0), tmp_path / "x")
     kw = dict(w_nearest=1.0, nearest_k=3, nearest_batch=4, steered_within_reach=True)
-    t = VideoGANTrainer(steered(tiny_generator, **kw), tmp_path / "near")
+    t = LabVideoGANTrainer(steered(tiny_generator, **kw), tmp_path / "near")
     # the paths G_I renders into this run's real clips, slowed as the clips are
     paths = real_paths(t.video_g, t.image_generator_sha256, 4, t.cfg.frames, t.cfg.seed + 777)
     torch.testing.assert_close(t.nearest_paths, follow_within_reach(paths, t.motion))
     t.fit(progress=False)
     rows = list(csv.DictReader(open(tmp_path / "near" / "log.csv")))
     assert len(rows) == 2 and all(float(r["nearest"]) >= 0 for r in rows)
-    plain = VideoGANTrainer(steered(tiny_generator, steered_within_reach=True), tmp_path / "plain")
+    plain = LabVideoGANTrainer(steered(tiny_generator, steered_within_reach=True), tmp_path / "plain")
     plain.fit(progress=False)
     assert "nearest" not in open(tmp_path / "plain" / "log.csv").readline()
     assert not torch.equal(plain.motion.w, t.motion.w)  # the term reaches the LSTM's weights
@@ -171,17 +171,17 @@ def test_the_pixel_loop_with_the_nearest_term_is_pulled_to_the_steered_paths(tin
             return trainer.nearest_term().item()
 
     # (measured: 2.90 -> 2.65 in 6 iterations; lr 1e-2 overshoots on this tiny LSTM)
-    strong = VideoGANTrainer(steered(tiny_generator, steps=6, lr=3e-3, **{**kw, "w_nearest": 1e4}), tmp_path / "strong")
+    strong = LabVideoGANTrainer(steered(tiny_generator, steps=6, lr=3e-3, **{**kw, "w_nearest": 1e4}), tmp_path / "strong")
     before = distance(strong)
     strong.fit(progress=False)
     assert distance(strong) < 0.95 * before, (before, distance(strong))
 
     # a run stopped and resumed ends with the same weights (the term draws from the saved RNG stream)
-    whole = VideoGANTrainer(steered(tiny_generator, steps=2, **kw), tmp_path / "whole")
+    whole = LabVideoGANTrainer(steered(tiny_generator, steps=2, **kw), tmp_path / "whole")
     whole.fit(progress=False)
-    first = VideoGANTrainer(steered(tiny_generator, steps=1, **kw), tmp_path / "parts")
+    first = LabVideoGANTrainer(steered(tiny_generator, steps=1, **kw), tmp_path / "parts")
     first.fit(progress=False)
-    second = VideoGANTrainer(steered(tiny_generator, steps=2, **kw), tmp_path / "parts")
+    second = LabVideoGANTrainer(steered(tiny_generator, steps=2, **kw), tmp_path / "parts")
     second.load(tmp_path / "parts" / "checkpoint.pt")
     second.fit(progress=False)
     for name, value in whole.motion.state_dict().items():

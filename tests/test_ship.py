@@ -5,7 +5,7 @@ import torch
 from mocohd.config import image_preset, to_dict
 from mocohd.pca import load_w_pca
 from mocohd.train.image_gan import ImageGANTrainer, load_generator
-from mocohd.train.ship import _run_summary, ship_image
+from mocohd.ship import _run_summary, ship_image
 
 from test_video_gan import recorded_config
 
@@ -76,7 +76,7 @@ def test_wall_time_adds_up_resumed_sessions(tmp_path):
 
 
 def test_bf16_quality_compares_both_renderings(tmp_path):
-    from mocohd.train.ship import bf16_quality
+    from mocohd.ship import bf16_quality
 
     cfg = image_preset("smoke", size=64, n_images=16, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=4, steps=1,
                        bf16=False, channels_last=False)

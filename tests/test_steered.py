@@ -1,4 +1,4 @@
-"""Real blinks drawn by G_I (mocohd.data.steered): the path, the clips, the trainer's switch."""
+"""Real blinks drawn by G_I (mocohd.lab.steered): the path, the clips, the trainer's switch."""
 
 import json
 import warnings
@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from mocohd.config import video_preset
-from mocohd.data.steered import (OPEN_AT, SteeredVideoDataset, blink_path, check_steerable, open_eyed_blinks,
+from mocohd.lab.steered import (OPEN_AT, SteeredVideoDataset, blink_path, check_steerable, open_eyed_blinks,
                                  share_summary, shut_shares, steered_clips)
 from mocohd.data.toyworld import make_clips
 from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
-from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
+from mocohd.lab.trainer import LabVideoGANTrainer, lab_preset
+from mocohd.train.video_gan import load_video_generator
 
 from test_video_gan import _tiny_image_generator
 
@@ -100,44 +100,44 @@ def tiny_generator(tmp_path_factory):
 def steered(tiny_generator, **kw):
     base = dict(image_generator=str(tiny_generator), data="toy:faces_big_eyes_blinks", n_clips=4, steps=2,
                 g_steps=1, bf16=False, steered_real=True)
-    return video_preset("smoke", **{**base, **kw})
+    return lab_preset("smoke", **{**base, **kw})
 
 
 def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_path, monkeypatch):
     import mocohd.data.toyworld as toyworld
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    t = VideoGANTrainer(steered(tiny_generator), tmp_path / "run")
+    t = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run")
     assert isinstance(t.dataset, SteeredVideoDataset)
     assert t.dataset[0]["video"].shape == (8, 3, t.d_cfg.size, t.d_cfg.size)
     t.fit(progress=False)
     assert t.step == 2
     cached = list((tmp_path / "cache").glob("steered-*.pt"))
     assert len(cached) == 1
-    again = VideoGANTrainer(steered(tiny_generator), tmp_path / "run2")  # reads the cache
+    again = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run2")  # reads the cache
     assert torch.equal(again.dataset.video, t.dataset.video)
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "other_cache")
-    redrawn = VideoGANTrainer(steered(tiny_generator), tmp_path / "run3")  # draws them anew, alike
+    redrawn = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run3")  # draws them anew, alike
     assert torch.equal(redrawn.dataset.video, t.dataset.video)
     t.save()
     # the checkpoint names the steered clips' construction, and a resume on another one warns
-    import mocohd.data.steered as steered_module
+    import mocohd.lab.steered as steered_module
 
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     assert ckpt["steered_version"] == steered_module.VERSION
     assert ckpt["steered_versions"] == [steered_module.VERSION]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        VideoGANTrainer(steered(tiny_generator), tmp_path / "run").load(tmp_path / "run" / "checkpoint.pt")
+        LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run").load(tmp_path / "run" / "checkpoint.pt")
     del ckpt["steered_version"], ckpt["steered_versions"]  # as saved before the version was recorded
     torch.save(ckpt, tmp_path / "old.pt")
     with pytest.warns(UserWarning, match=r"a version it does not record.*will list both.*Start a new run"):
-        resumed = VideoGANTrainer(steered(tiny_generator), tmp_path / "run4")
+        resumed = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "run4")
         resumed.load(tmp_path / "old.pt")
     # it cannot tell which version the old part trained on, and its next checkpoint says so
     assert resumed.state()["steered_versions"] == [None, steered_module.VERSION]
     # the probe holds out fresh steered clips as the run's real side, and its parts add up
-    from mocohd.metrics.discriminator_probe import probe
+    from mocohd.lab.discriminator_probe import probe
 
     drawn, original = [], steered_module.steered_clips
     monkeypatch.setattr(steered_module, "steered_clips", lambda *a, **kw: drawn.append(kw) or original(*a, **kw))
@@ -147,7 +147,7 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
         assert sum(result["gap_parts"][d].values()) == pytest.approx(result["real_minus_fake"][d])
     # a real blink added to the run's own clips: amplitude 0 is the clip as generated, and the
     # larger the blink, the more the frames change
-    from mocohd.metrics.discriminator_probe import blink_reward, format_blink_reward
+    from mocohd.lab.discriminator_probe import blink_reward, format_blink_reward
 
     reward = blink_reward(tmp_path / "run" / "checkpoint.pt", amplitudes=(1.0, 0.5, -1.0), n=4, iterations=2)
     away, *rows = reward["rows"]  # a = -1 first: the same distance away from shut
@@ -159,11 +159,16 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     assert "amplitude" in format_blink_reward(reward)
     # shipped, its provenance names the steered clips and the command that trains it again
     from mocohd.config import to_dict
-    from mocohd.train.ship import ship_video
+    from mocohd.lab.ship import ship_lab_video as ship_video
 
     (tmp_path / "run" / "config.json").write_text(json.dumps(to_dict(steered(tiny_generator))))
     prov = ship_video("faces_big_eyes_blinks", tmp_path / "run", tmp_path / "out", name="steered")
     assert "--steered-real true" in prov["command"] and "SteeredVideoDataset" in prov["data"]["source"]
+    assert prov["command"].startswith("python -m mocohd.lab.trainer ") and "then: python -m mocohd.lab.ship video" \
+        in prov["command"]
+    from test_video_gan import recorded_config
+
+    assert recorded_config(prov["command"]) == {**to_dict(steered(tiny_generator)), "steps": prov["steps"]}  # this run
     assert f"construction version {steered_module.VERSION}" in prov["data"]["source"]
     # the version is the one the run recorded, not the code's: an older run's says it is not recorded
     import shutil
@@ -183,26 +188,26 @@ def test_trainer_trains_on_steered_clips_and_caches_them(tiny_generator, tmp_pat
     # a resume must keep its real clips
     plain = steered(tiny_generator, steered_real=False)
     with pytest.raises(ValueError, match=r"--steered-real True \(now False\).*other real clips"):
-        VideoGANTrainer(plain, tmp_path / "run4").load(tmp_path / "run" / "checkpoint.pt")
+        LabVideoGANTrainer(plain, tmp_path / "run4").load(tmp_path / "run" / "checkpoint.pt")
 
 
 def test_steered_real_refuses_other_data_and_held_fakes(tiny_generator, tmp_path):
     with pytest.raises(ValueError, match="toy:faces_big_eyes_blinks"):
-        VideoGANTrainer(steered(tiny_generator, data="toy:faces"), tmp_path / "a")
+        LabVideoGANTrainer(steered(tiny_generator, data="toy:faces"), tmp_path / "a")
     with pytest.raises(ValueError, match="toy:faces_big_eyes_blinks"):
-        VideoGANTrainer(steered(tiny_generator, data=str(tmp_path)), tmp_path / "b")
+        LabVideoGANTrainer(steered(tiny_generator, data=str(tmp_path)), tmp_path / "b")
     with pytest.raises(ValueError, match="use one"):
-        VideoGANTrainer(steered(tiny_generator, held_fakes="eye_open"), tmp_path / "c")
+        LabVideoGANTrainer(steered(tiny_generator, held_fakes="eye_open"), tmp_path / "c")
 
 
 def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(tiny_generator, tmp_path,
                                                                                monkeypatch):
     import mocohd.data.toyworld as toyworld
-    from mocohd.metrics.discriminator_probe import (_load_run, fresh_discriminator_check, returning,
+    from mocohd.lab.discriminator_probe import (_load_run, fresh_discriminator_check, returning,
                                                     steered_round_trips, steered_training_clips)
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    run = VideoGANTrainer(steered(tiny_generator, n_clips=40, frames=16), tmp_path / "run")
+    run = LabVideoGANTrainer(steered(tiny_generator, n_clips=40, frames=16), tmp_path / "run")
     run.save()
     ckpt = tmp_path / "run" / "checkpoint.pt"
     loaded = _load_run(ckpt)
@@ -218,13 +223,13 @@ def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(ti
     with pytest.raises(ValueError, match="'eye_open' with against='no-return'"):
         fresh_discriminator_check("eye_open", steered_run=ckpt, steps=1)
     # the run's own 3D D on the same held-out round trips
-    from mocohd.metrics.discriminator_probe import format_round_trip_scores, round_trip_scores
+    from mocohd.lab.discriminator_probe import format_round_trip_scores, round_trip_scores
 
     scores = round_trip_scores(ckpt)
     assert scores["clips"] == len(test[0]) and scores["step"] == 0
     assert all(0 <= scores[f"real_minus_{k}"]["ranked_right"] <= 1 for k in ("cut", "frozen"))
     assert "real - cut" in format_round_trip_scores(scores)
-    few = VideoGANTrainer(steered(tiny_generator, n_clips=2, frames=16), tmp_path / "few")
+    few = LabVideoGANTrainer(steered(tiny_generator, n_clips=2, frames=16), tmp_path / "few")
     few.save()
     with pytest.raises(ValueError, match="needs at least 5.*--n-clips"):
         steered_round_trips(_load_run(tmp_path / "few" / "checkpoint.pt"))
@@ -233,10 +238,10 @@ def test_fresh_check_trains_on_the_runs_own_blinks_against_their_way_back_cut(ti
 def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(tiny_generator, tmp_path,
                                                                                 monkeypatch):
     import mocohd.data.toyworld as toyworld
-    from mocohd.data.round_trips import cut_or_frozen
+    from mocohd.lab.round_trips import cut_or_frozen
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    t = VideoGANTrainer(steered(tiny_generator, n_clips=8, frames=16, cut_fakes=True), tmp_path / "run")
+    t = LabVideoGANTrainer(steered(tiny_generator, n_clips=8, frames=16, cut_fakes=True), tmp_path / "run")
     assert torch.equal(t.held_dataset.video, cut_or_frozen(t.dataset.as_clips(), "eye_open"))
     real = t.next_real()
     assert torch.equal(t.held_batch(), t.held_dataset.video[t.last_indices])
@@ -245,11 +250,11 @@ def test_cut_fakes_play_the_real_batch_against_its_blinks_without_the_way_back(t
     header = (tmp_path / "run" / "log.csv").read_text().splitlines()[0]
     assert "d_held" in header.split(",")
     with pytest.raises(ValueError, match="--cut-fakes.*--steered-real true"):
-        VideoGANTrainer(steered(tiny_generator, steered_real=False, data="toy:faces", cut_fakes=True), tmp_path / "x")
+        LabVideoGANTrainer(steered(tiny_generator, steered_real=False, data="toy:faces", cut_fakes=True), tmp_path / "x")
 
 
 def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most():
-    from mocohd.data.steered import follow_within_reach, frame_steps
+    from mocohd.lab.steered import follow_within_reach, frame_steps
     from mocohd.motion import MotionGenerator, pca_coordinates
 
     comp = torch.linalg.qr(torch.randn(5, 5))[0][:3]
@@ -269,11 +274,11 @@ def test_a_blink_followed_within_reach_moves_one_residual_step_per_frame_at_most
 
 def test_steered_within_reach_trains_on_slowed_blinks_of_their_own_cache(tiny_generator, tmp_path, monkeypatch):
     import mocohd.data.toyworld as toyworld
-    from mocohd.data.steered import follow_within_reach, steered_path_batches
+    from mocohd.lab.steered import follow_within_reach, steered_path_batches
 
     monkeypatch.setattr(toyworld, "DEFAULT_CACHE", tmp_path / "cache")
-    slowed = VideoGANTrainer(steered(tiny_generator, steered_within_reach=True), tmp_path / "slow")
-    plain = VideoGANTrainer(steered(tiny_generator), tmp_path / "plain")
+    slowed = LabVideoGANTrainer(steered(tiny_generator, steered_within_reach=True), tmp_path / "slow")
+    plain = LabVideoGANTrainer(steered(tiny_generator), tmp_path / "plain")
     assert len(list((tmp_path / "cache").glob("steered-*.pt"))) == 2  # one cache each
     # the slowed clips are the plain clips' paths as the one-step walker follows them
     vg = plain.video_g
@@ -285,12 +290,12 @@ def test_steered_within_reach_trains_on_slowed_blinks_of_their_own_cache(tiny_ge
     with pytest.warns(UserWarning, match="--steered-within-reach true; it now trains with false"):
         plain.load(tmp_path / "slow" / "checkpoint.pt")
     with pytest.raises(ValueError, match="give --steered-real true"):
-        VideoGANTrainer(steered(tiny_generator, steered_real=False, steered_within_reach=True), tmp_path / "x")
+        LabVideoGANTrainer(steered(tiny_generator, steered_real=False, steered_within_reach=True), tmp_path / "x")
 
 
 @pytest.mark.skipif(not BLINK_MOTION.exists(), reason="needs the shipped blink-world files")
 def test_a_faces_own_shut_move_shuts_its_eyes_further_than_another_faces():
-    from mocohd.data.steered import shut_move_transfer
+    from mocohd.lab.steered import shut_move_transfer
 
     vg = load_video_generator(BLINK_MOTION, BLINK_GI)
     readings = shut_move_transfer(vg, n=8, seed=7, shifts=(1, 3, 9, 8))  # 9 pairs as 1 does, 8 a face with itself

@@ -173,6 +173,10 @@ def recorded_config(command: str) -> dict:
     from mocohd.train.video_gan import video_config, video_parser
 
     words = shlex.split(command.split(" (then:")[0])
+    if words[:3] == ["python", "-m", "mocohd.lab.trainer"]:  # the lab's trainer: the video flags and its own
+        from mocohd.lab.trainer import PROG, LabVideoGANConfig
+
+        return to_dict(video_config(video_parser(LabVideoGANConfig, PROG).parse_args(words[3:]), LabVideoGANConfig))
     assert words[:3] == ["python", "-m", "mocohd.train"] and words[3] in ("image", "video")
     parser, build = (image_parser, image_config) if words[3] == "image" else (video_parser, video_config)
     return to_dict(build(parser().parse_args(words[4:])))
@@ -181,7 +185,7 @@ def recorded_config(command: str) -> dict:
 def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
     import json
 
-    from mocohd.train.ship import ship_video
+    from mocohd.ship import ship_video
 
     run = tmp_path / "run"
     cfg = small(tiny_generator, mi=False)
@@ -206,7 +210,7 @@ def test_a_run_stopped_early_records_the_iterations_it_reached(tiny_generator, t
     train to the shipped iteration, not to the config's goal."""
     import json
 
-    from mocohd.train.ship import ship_video
+    from mocohd.ship import ship_video
 
     run = tmp_path / "run"
     cfg = small(tiny_generator)
@@ -260,7 +264,7 @@ def test_ndf_sets_the_patchgan_width_and_a_resume_must_keep_it(tiny_generator, t
 
 def test_video_frame_size_shows_the_discriminators_real_and_generated_frames_pooled_alike(tiny_generator, tmp_path):
     from mocohd.data.toyworld import make_clips
-    from mocohd.metrics.discriminator_probe import probe
+    from mocohd.lab.discriminator_probe import probe
 
     g_64 = _tiny_image_generator(tmp_path / "gen", 64)
     as_preset = VideoGANTrainer(small(g_64, discriminators="full"), tmp_path / "d64")
@@ -342,7 +346,7 @@ def test_a_shipped_state_trains_on_as_its_run_folder_would(tiny_generator, tmp_p
     import json
     import shutil
 
-    from mocohd.train.ship import ship_state
+    from mocohd.ship import ship_state
 
     subprocess.run(_train_cmd(tiny_generator, tmp_path / "run", 2), check=True, env=_env(), capture_output=True)
     prov = ship_state("faces", tmp_path / "run", tmp_path / "states", name="kept")
@@ -394,7 +398,7 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tiny_generator
 def test_compare_runs_reports_switches_time_losses_and_motion(tiny_generator, tmp_path):
     import json
 
-    from mocohd.train.ship import main as ship_main
+    from mocohd.ship import main as ship_main
 
     for name, mi in (("a", True), ("b", False)):
         VideoGANTrainer(small(tiny_generator, mi=mi, log_every=1), tmp_path / name).fit(progress=False)
@@ -412,8 +416,8 @@ def test_compare_runs_reports_switches_time_losses_and_motion(tiny_generator, tm
 
 
 def test_discriminator_probe_on_a_run_checkpoint(tiny_generator, tmp_path, capsys):
-    from mocohd.metrics.discriminator_probe import main as probe_main
-    from mocohd.metrics.discriminator_probe import probe
+    from mocohd.lab.discriminator_probe import main as probe_main
+    from mocohd.lab.discriminator_probe import probe
     from mocohd.train.video_gan import export_motion
 
     VideoGANTrainer(small(tiny_generator), tmp_path / "run").fit(progress=False)
@@ -427,7 +431,7 @@ def test_discriminator_probe_on_a_run_checkpoint(tiny_generator, tmp_path, capsy
     # scored as in training: InstanceNorm on each clip's own statistics (train mode), so a
     # clip's score does not depend on its batch, and differs from the running-average one
     from mocohd.data.toyworld import make_clips
-    from mocohd.metrics.discriminator_probe import video_scores
+    from mocohd.lab.discriminator_probe import video_scores
     from mocohd.train.video_gan import load_discriminators
 
     nets = load_discriminators(tmp_path / "run" / "checkpoint.pt")
@@ -458,91 +462,3 @@ def test_g_steps_zero_trains_the_discriminators_alone(tiny_generator, tmp_path):
     assert not all(torch.equal(d_3d[k], v) for k, v in t.d_3d.state_dict().items())
     with pytest.raises(ValueError, match="g_steps=-1.*0 to train only the discriminators"):
         VideoGANTrainer(small(tiny_generator, g_steps=-1), tmp_path / "bad")
-
-
-def test_held_fakes_pair_each_real_clip_with_its_motion_held(tiny_generator, tmp_path):
-    """--held-fakes (not in the paper): the 3D D also learns real clips against the same clips
-    with a motion held at rest; the pairs differ only by that motion."""
-    t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", n_clips=32), tmp_path)
-    real = t.next_real()
-    held = t.held_batch()
-    drawn, still = t.dataset.clips, t.held_dataset.clips
-    idx = torch.tensor(t.last_indices)
-    assert torch.equal(drawn.identity[idx], still.identity[idx])
-    eye = still.motion_names.index("eye_open")
-    assert (still.motion[:, :, eye] == 1.0).all()
-    others = [i for i in range(len(still.motion_names)) if i != eye]
-    assert torch.equal(drawn.motion[:, :, others], still.motion[:, :, others])
-    shut = drawn.motion[:, :, eye].amin(1)  # each clip's most-shut eyes
-    open_all_along, blinks = (shut == 1.0).nonzero().flatten(), (shut < 0.5).nonzero().flatten()
-    assert len(open_all_along) and len(blinks)
-    assert all(torch.equal(drawn.video[i], still.video[i]) for i in open_all_along.tolist())
-    assert all(not torch.equal(drawn.video[i], still.video[i]) for i in blinks.tolist())
-    assert torch.equal(real.cpu(), drawn.video[idx]) and torch.equal(held.cpu(), still.video[idx])
-
-
-def test_held_fakes_train_only_the_3d_discriminator(tiny_generator, tmp_path):
-    """The same draws with the held game weighted 0 and 1: only the 3D D's update differs."""
-    runs = {}
-    for w in (0.0, 1.0):
-        # on the CPU: a GPU's backward kernels add in any order, so equal inputs need not give equal bits
-        t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", w_held=w, device="cpu"), tmp_path / str(w))
-        logs = t.d_update(t.next_real())
-        assert logs["d_held"] > 0 and torch.isfinite(torch.tensor(logs["d_held"]))
-        runs[w] = t
-    off, on = runs[0.0], runs[1.0]
-    assert not all(torch.equal(a, b) for a, b in zip(off.d_3d.parameters(), on.d_3d.parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
-    on.fit(progress=False)
-    header = (tmp_path / "1.0" / "log.csv").read_text().splitlines()[0]
-    assert header.endswith(",d_held")
-    plain = VideoGANTrainer(small(tiny_generator), tmp_path / "plain")
-    plain.fit(progress=False)
-    assert "d_held" not in (tmp_path / "plain" / "log.csv").read_text().splitlines()[0]
-
-
-def test_frozen_fakes_play_real_clips_against_themselves_frozen(tiny_generator, tmp_path, monkeypatch):
-    """--frozen-fakes true: the 3D D also scores the real batch frozen at frame 0 as fake; the
-    same draws with the game weighted 0 and 1 change the 3D D only, and the game's clips are
-    the real batch's own, every frame its first."""
-    import mocohd.train.video_gan as video_gan
-
-    seen, original = [], video_gan.frozen
-    monkeypatch.setattr(video_gan, "frozen", lambda v: seen.append(v) or original(v))
-    runs = {}
-    for w in (0.0, 1.0):
-        t = VideoGANTrainer(small(tiny_generator, frozen_fakes=True, w_held=w, device="cpu"), tmp_path / str(w))
-        real = t.next_real()
-        logs = t.d_update(real)
-        assert logs["d_frozen"] > 0 and torch.isfinite(torch.tensor(logs["d_frozen"]))
-        assert torch.equal(seen[-1], real)
-        runs[w] = t
-    off, on = runs[0.0], runs[1.0]
-    assert not all(torch.equal(a, b) for a, b in zip(off.d_3d.parameters(), on.d_3d.parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
-    on.fit(progress=False)
-    assert (tmp_path / "1.0" / "log.csv").read_text().splitlines()[0].endswith(",d_frozen")
-
-
-def test_held_fakes_refuse_data_without_that_factor(tiny_generator, tmp_path):
-    with pytest.raises(ValueError, match="needs --data toy:<domain> with one of faces"):
-        VideoGANTrainer(small(tiny_generator, data="toy:sky", held_fakes="eye_open"), tmp_path / "sky")
-    with pytest.raises(ValueError, match="blink, not a motion factor of faces; choose from eye_open"):
-        VideoGANTrainer(small(tiny_generator, held_fakes="blink"), tmp_path / "typo")
-
-
-def test_held_image_lets_the_image_discriminator_play_the_held_game(tiny_generator, tmp_path):
-    """--held-image true: the same draws with the game weighted 0 and 1 now change both Ds."""
-    runs = {}
-    for w in (0.0, 1.0):
-        t = VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", held_image=True, w_held=w), tmp_path / str(w))
-        logs = t.d_update(t.next_real())
-        assert logs["d_2d_held"] > 0 and torch.isfinite(torch.tensor(logs["d_2d_held"]))
-        runs[w] = t
-    off, on = runs[0.0], runs[1.0]
-    assert not all(torch.equal(a, b) for a, b in zip(off.d_img.parameters(), on.d_img.parameters()))
-    with pytest.raises(ValueError, match=r"give --held-fakes \(or, with --steered-real, --cut-fakes true\) too"):
-        VideoGANTrainer(small(tiny_generator, held_image=True), tmp_path / "alone")
-    with pytest.raises(ValueError, match="cross-domain one never sees real clips"):
-        VideoGANTrainer(small(tiny_generator, held_fakes="eye_open", held_image=True, cross_domain=True),
-                        tmp_path / "cross")

@@ -28,7 +28,7 @@ BIG_EYES_LONG_STEPS=${BIG_EYES_LONG_STEPS:-1600}  # the big-eyes run trained on 
 HELD_STEPS=${HELD_STEPS:-500}  # the big-eyes runs whose discriminators also play real against held-open eyes
 BLINKS_STEPS=${BLINKS_STEPS:-"500 1500 3000"}  # the stages kept of the run on toy:faces_big_eyes_blinks
 NEAREST_STEPS=${NEAREST_STEPS:-3900}  # step 12: the loop with the nearest-path term, from the graft at 3,250
-W_NEAREST=${W_NEAREST:-0.03}  # its weight (0.01 lost blinks slowly: notebook 05, section 8)
+W_NEAREST=${W_NEAREST:-0.03}  # its weight (0.01 lost blinks slowly: notebook A1)
 NEAREST_NOTE=${NEAREST_NOTE:-"Not the paper's loop alone: make_checkpoints.sh step 12 (the paper's loop within reach to 3,250, the LSTM trained alone by nearest paths and grafted in, then the paper's loop with --w-nearest $W_NEAREST)."}
 RUNS=${RUNS:-runs/checkpoints}
 export OMP_WAIT_POLICY=PASSIVE  # threads yield when the cores are shared
@@ -49,7 +49,7 @@ stage() {  # run-folder steps
 }
 
 # 1. The feature network behind FD_toy (needed by step 2's measurements).
-[ -f data/checkpoints/toy_features.pt ] || $PY -m mocohd.metrics.toy_features train --out data/checkpoints/toy_features.pt
+[ -f data/checkpoints/toy_features.pt ] || $PY -m mocohd.metrics.toy_features_train train --out data/checkpoints/toy_features.pt
 
 # 2. One image generator per toy domain, two at a time (one thread each), then PCA + FD_toy + provenance.
 train_image() {  # domain steps bf16 r1
@@ -60,7 +60,7 @@ train_image() {  # domain steps bf16 r1
 image() {  # domain steps bf16 r1 [ship flags]
   train_image "$1" "$2" "$3" "$4"
   stage "$RUNS/image_$1" "$2"
-  $PY -m mocohd.train.ship image --domain "$1" --run "$RUNS/image_$1_at$2" "${@:5}"
+  $PY -m mocohd.ship image --domain "$1" --run "$RUNS/image_$1_at$2" "${@:5}"
 }
 # Faces go on in fp32 (faster than bf16 on a CPU without AMX). The 1200-step stage is kept in
 # ablation/ because the MI ablation (step 3) is trained over it, the 4500-step one because the
@@ -74,23 +74,23 @@ faces_image() {
   image faces "$FACES_IMAGE_STEPS" false 0.05
 }
 # The shut eyes were gone before R1 was weakened; would R1 0.05 from the first step have kept
-# them? The same run with R1 0.05 throughout, kept in ablation/ (notebooks 01 and 05).
+# them? The same run with R1 0.05 throughout, kept in ablation/ (notebooks A2 and A1).
 faces_image_weak_r1() {
   $PY -m mocohd.train image --preset full --data toy:faces --steps "$FACES_IMAGE_STEPS" --ema-kimg 1 --r1 0.05 \
       --ckpt-every 100 --threads 1 --out "$RUNS/image_faces_r1all" --resume
   stage "$RUNS/image_faces_r1all" "$FACES_IMAGE_STEPS"
-  $PY -m mocohd.train.ship image --domain faces --run "$RUNS/image_faces_r1all_at$FACES_IMAGE_STEPS" \
+  $PY -m mocohd.ship image --domain faces --run "$RUNS/image_faces_r1all_at$FACES_IMAGE_STEPS" \
       --name faces_64_r1all --out-dir data/checkpoints/ablation
 }
 # Shut eyes are rare in natural frames (2% below 0.1); would an even spread of eye openness
 # in the training frames keep them? The run with --balance eye_open, bf16, kept after
 # BALANCED_STEPS (R1 0.5) and after BALANCED_R1_STEPS (R1 0.05 from BALANCED_STEPS on, and, as a
-# control, R1 0.5 kept), in ablation/ (notebooks 01 and 05).
+# control, R1 0.5 kept), in ablation/ (notebooks A2 and A1).
 balanced_stage() {  # run-folder steps r1 name: train the balanced run to a stage, keep it, ship it
   $PY -m mocohd.train image --preset full --data toy:faces --balance eye_open --steps "$2" --ema-kimg 1 \
       --bf16 true --r1 "$3" --ckpt-every 100 --threads 1 --out "$1" --resume
   stage "$1" "$2"
-  $PY -m mocohd.train.ship image --domain faces --run "$1_at$2" --name "$4" --out-dir data/checkpoints/ablation
+  $PY -m mocohd.ship image --domain faces --run "$1_at$2" --name "$4" --out-dir data/checkpoints/ablation
 }
 faces_image_balanced() {
   local run="$RUNS/image_faces_balanced"
@@ -118,7 +118,17 @@ video() {  # domain steps run-suffix image-generator [extra trainer flags]
 }
 ship_video() {  # domain run-suffix steps [ship flags]
   stage "$RUNS/video_$1$2" "$3"
-  $PY -m mocohd.train.ship video --domain "$1" --run "$RUNS/video_$1$2_at$3" "${@:4}"
+  $PY -m mocohd.ship video --domain "$1" --run "$RUNS/video_$1$2_at$3" "${@:4}"
+}
+# Steps 6, 11 and 12 go beyond the paper: the lab's trainer (mocohd.lab.trainer, the paper's loop
+# plus the extra games and terms it is given) and its ship command, which records those flags.
+lab_video() {  # domain steps run-suffix image-generator [extra trainer flags]
+  $PY -m mocohd.lab.trainer --preset full --data "toy:$1" --image-generator "$4" \
+      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume "${@:5}"
+}
+ship_lab_video() {  # domain run-suffix steps [ship flags]
+  stage "$RUNS/video_$1$2" "$3"
+  $PY -m mocohd.lab.ship video --domain "$1" --run "$RUNS/video_$1$2_at$3" "${@:4}"
 }
 ablation() {  # run-suffix name [extra trainer flags]
   for steps in "$ABLATION_STEPS" "$FACES_STEPS"; do
@@ -160,14 +170,14 @@ wait_all
  #    fp32 against bf16 (the seed-to-seed difference in bf16 gives the scale).
  bf16 false 0; bf16 true 0; bf16 true 1) &
 wait_all
-$PY -m mocohd.train.ship compare --domain faces --runs "with MI=$RUNS/video_faces_mi" "without MI=$RUNS/video_faces_nomi" \
+$PY -m mocohd.ship compare --domain faces --runs "with MI=$RUNS/video_faces_mi" "without MI=$RUNS/video_faces_nomi" \
     --json data/checkpoints/ablation/mi_ablation.json
-$PY -m mocohd.train.ship compare --domain faces --runs "fp32, seed 0=$RUNS/video_faces_bf16_false_seed0" \
+$PY -m mocohd.ship compare --domain faces --runs "fp32, seed 0=$RUNS/video_faces_bf16_false_seed0" \
     "bf16, seed 0=$RUNS/video_faces_bf16_true_seed0" "bf16, seed 1=$RUNS/video_faces_bf16_true_seed1" \
     --json data/checkpoints/ablation/bf16_training.json
 
 # 5. Toy faces whose blink a 64 px discriminator can see (toy:faces_big_eyes: eyes 1.6x larger,
-#    shut 3 frames longer; notebook 05, section 8): an image generator trained from scratch on
+#    shut 3 frames longer; notebook A1): an image generator trained from scratch on
 #    frames with their eye openness spread evenly, as the balanced faces run, kept at the stage
 #    where it drew shut eyes (its share of shut eyes rises and falls: 2,000 steps 2.5 %, 2,500
 #    11.9 %, 3,000 2.5 %), then a motion generator over it with the shipped faces run's settings
@@ -175,11 +185,11 @@ $PY -m mocohd.train.ship compare --domain faces --runs "fp32, seed 0=$RUNS/video
 $PY -m mocohd.train image --preset full --data toy:faces_big_eyes --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
     --ema-kimg 1 --bf16 true --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes" --resume
 stage "$RUNS/image_faces_big_eyes" "$BIG_EYES_IMAGE_STEPS"
-$PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_at$BIG_EYES_IMAGE_STEPS"
+$PY -m mocohd.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_at$BIG_EYES_IMAGE_STEPS"
 video faces_big_eyes "$BIG_EYES_MOTION_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
 ship_video faces_big_eyes "" "$BIG_EYES_MOTION_STEPS"
 #    The same run trained on to BIG_EYES_LONG_STEPS, kept in ablation/: does longer training
-#    turn the discriminators' answer to a blink round? (It did not: notebook 05, section 8.)
+#    turn the discriminators' answer to a blink round? (It did not: notebook A1.)
 video faces_big_eyes "$BIG_EYES_LONG_STEPS" "" data/checkpoints/faces_big_eyes_64.pt
 ship_video faces_big_eyes "" "$BIG_EYES_LONG_STEPS" --name "faces_big_eyes_motion_$BIG_EYES_LONG_STEPS" \
     --out-dir data/checkpoints/ablation
@@ -187,10 +197,10 @@ ship_video faces_big_eyes "" "$BIG_EYES_LONG_STEPS" --name "faces_big_eyes_motio
 # 6. Not in the paper: the big-eyes run (step 5's settings and seed) with discriminators taught
 #    what a blink is. --held-fakes eye_open gives the 3D D a second game, real clips against the
 #    same clips with the eyes held open (weight 1, then 5); --held-image true lets the image D
-#    play it too. Do the eyes start to reopen? (Notebook 05, section 8.)
+#    play it too. Do the eyes start to reopen? (Notebook A1.)
 held() {  # run-suffix name [extra trainer flags]
-  video faces_big_eyes "$HELD_STEPS" "$1" data/checkpoints/faces_big_eyes_64.pt --held-fakes eye_open "${@:3}"
-  ship_video faces_big_eyes "$1" "$HELD_STEPS" --name "faces_big_eyes_motion_$2_$HELD_STEPS" \
+  lab_video faces_big_eyes "$HELD_STEPS" "$1" data/checkpoints/faces_big_eyes_64.pt --held-fakes eye_open "${@:3}"
+  ship_lab_video faces_big_eyes "$1" "$HELD_STEPS" --name "faces_big_eyes_motion_$2_$HELD_STEPS" \
       --out-dir data/checkpoints/ablation
 }
 held _held held
@@ -200,7 +210,7 @@ held _heldboth heldboth --held-image true
 # 7. The blink alone: step 5's settings and seed on toy:faces_big_eyes_blinks, the same clips
 #    with the blink as their only motion (mouth shut, head still), over the same image
 #    generator, kept at each of BLINKS_STEPS. With nothing else to learn, does the paper's loop
-#    find the blink? (Notebook 05, section 8.)
+#    find the blink? (Notebook A1.)
 for steps in $BLINKS_STEPS; do
   video faces_big_eyes_blinks "$steps" "" data/checkpoints/faces_big_eyes_64.pt
   ship_video faces_big_eyes_blinks "" "$steps" --name "faces_big_eyes_blinks_motion_$steps" \
@@ -211,11 +221,11 @@ done
 #    on (--path-regularize 2, rosinality's and the official weight; the other shipped G_Is
 #    leave it off for speed), and step 7's blink-alone run over it for BIG_EYES_MOTION_STEPS.
 #    Does a G_I whose images are closer to real let the paper's loop find the blink?
-#    (It did not: notebook 05, section 8.)
+#    (It did not: notebook A1.)
 $PY -m mocohd.train image --preset full --data toy:faces_big_eyes --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
     --ema-kimg 1 --bf16 true --path-regularize 2 --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes_pl2" --resume
 stage "$RUNS/image_faces_big_eyes_pl2" "$BIG_EYES_IMAGE_STEPS"
-$PY -m mocohd.train.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_pl2_at$BIG_EYES_IMAGE_STEPS" \
+$PY -m mocohd.ship image --domain faces_big_eyes --run "$RUNS/image_faces_big_eyes_pl2_at$BIG_EYES_IMAGE_STEPS" \
     --name faces_big_eyes_64_pl2 --out-dir data/checkpoints/ablation
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _pl2 data/checkpoints/ablation/faces_big_eyes_64_pl2.pt
 ship_video faces_big_eyes_blinks _pl2 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_pl2_motion_$BIG_EYES_MOTION_STEPS" \
@@ -224,7 +234,7 @@ ship_video faces_big_eyes_blinks _pl2 "$BIG_EYES_MOTION_STEPS" --name "faces_big
 # 9. The discriminators at half G_I's frame size, as the official code pools a 256 px generator's
 #    frames to 128 (--video-frame-size 32 beside the 64 px G_I; real clips drawn at 64 px and
 #    pooled alike): step 7's blink-alone run otherwise unchanged. The eyes move more; the
-#    pictures still give the fakes away (notebook 05, section 8).
+#    pictures still give the fakes away (notebook A1).
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _d32 data/checkpoints/faces_big_eyes_64.pt --video-frame-size 32
 ship_video faces_big_eyes_blinks _d32 "$BIG_EYES_MOTION_STEPS" --name "faces_big_eyes_blinks_d32_motion_$BIG_EYES_MOTION_STEPS" \
     --out-dir data/checkpoints/ablation
@@ -235,7 +245,7 @@ ship_video faces_big_eyes_blinks _d32 "$BIG_EYES_MOTION_STEPS" --name "faces_big
 $PY -m mocohd.train image --preset full --data toy:faces_big_eyes_blinks --balance eye_open --steps "$BIG_EYES_IMAGE_STEPS" \
     --ema-kimg 1 --bf16 true --ckpt-every 100 --threads 2 --out "$RUNS/image_faces_big_eyes_blinks" --resume
 stage "$RUNS/image_faces_big_eyes_blinks" "$BIG_EYES_IMAGE_STEPS"
-$PY -m mocohd.train.ship image --domain faces_big_eyes_blinks --run "$RUNS/image_faces_big_eyes_blinks_at$BIG_EYES_IMAGE_STEPS" \
+$PY -m mocohd.ship image --domain faces_big_eyes_blinks --run "$RUNS/image_faces_big_eyes_blinks_at$BIG_EYES_IMAGE_STEPS" \
     --name faces_big_eyes_blinks_64 --out-dir data/checkpoints/ablation
 video faces_big_eyes_blinks "$BIG_EYES_MOTION_STEPS" _gib_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
     --video-frame-size 32
@@ -246,24 +256,24 @@ ship_video faces_big_eyes_blinks _gib "$BIG_EYES_MOTION_STEPS" \
     --name "faces_big_eyes_blinks_gib_motion_$BIG_EYES_MOTION_STEPS" --out-dir data/checkpoints/ablation
 
 # 11. A control, not the paper: step 10's 32 px run with real clips whose blinks G_I itself drew
-#     (--steered-real true, mocohd.data.steered: each toy clip's eye openness moves a face G_I
+#     (--steered-real true, mocohd.lab.steered: each toy clip's eye openness moves a face G_I
 #     drew towards the point that shuts its eyes), so that real and fake frames share their
-#     pictures and only motion can tell them apart (notebook 05, section 8). Kept at each of
+#     pictures and only motion can tell them apart (notebook A1). Kept at each of
 #     BLINKS_STEPS.
 #     (data/checkpoints/states/faces_big_eyes_blinks_steered_d32/ keeps the run's whole state at
-#     2,650 iterations, made by `python -m mocohd.train.ship state`, for training it on by hand.)
+#     2,650 iterations, made by `python -m mocohd.lab.ship state`, for training it on by hand.)
 for steps in $BLINKS_STEPS; do
-  video faces_big_eyes_blinks "$steps" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+  lab_video faces_big_eyes_blinks "$steps" _steered_d32 data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
       --video-frame-size 32 --steered-real true
-  ship_video faces_big_eyes_blinks _steered_d32 "$steps" --name "faces_big_eyes_blinks_steered_d32_motion_$steps" \
+  ship_lab_video faces_big_eyes_blinks _steered_d32 "$steps" --name "faces_big_eyes_blinks_steered_d32_motion_$steps" \
       --out-dir data/checkpoints/ablation
 done
 
 # 12. Not in the paper: a faces motion generator that blinks (data/checkpoints/faces_blinks_motion.pt;
-#     notebook 05, sections 6 and 8). The paper's loop neither finds a blink from still eyes nor
+#     notebooks 05 and A1). The paper's loop neither finds a blink from still eyes nor
 #     keeps one it is given; this run keeps the paper's losses and adds one term that pays for
 #     every real blink (--w-nearest: implicit maximum likelihood on the steered blinks' latent
-#     paths, mocohd.train.path_game.nearest_path_loss). Three stages, from the shipped state of
+#     paths, mocohd.lab.path_game.nearest_path_loss). Three stages, from the shipped state of
 #     step 11 at 2,650 iterations:
 #     a. the paper's loop on 320 steered clips slowed within reach, to 3,250;
 #     b. the LSTM alone pulled to the same clips' paths (no discriminator, 6,000 iterations),
@@ -272,13 +282,13 @@ done
 STATE=data/checkpoints/states/faces_big_eyes_blinks_steered_d32/checkpoint.pt
 REACH="$RUNS/video_faces_big_eyes_blinks_reach"
 [ -f "$REACH/checkpoint.pt" ] || { mkdir -p "$REACH"; cp "$STATE" "$REACH/checkpoint.pt"; }
-video faces_big_eyes_blinks 3250 _reach data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+lab_video faces_big_eyes_blinks 3250 _reach data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
     --video-frame-size 32 --steered-real true --steered-within-reach true --n-clips 320
 stage "$REACH" 3250
-$PY -m mocohd.train.path_game "$STATE" --out "$RUNS/nearest_paths" --objective nearest --within-reach --lr 1e-3 \
+$PY -m mocohd.lab.path_game "$STATE" --out "$RUNS/nearest_paths" --objective nearest --within-reach --lr 1e-3 \
     --steps 6000 --n-real 320 --threads 1 --resume --graft "${REACH}_at3250/checkpoint.pt"
 NEAREST="$RUNS/video_faces_big_eyes_blinks_nearest"
 [ -f "$NEAREST/checkpoint.pt" ] || { mkdir -p "$NEAREST"; cp "$RUNS/nearest_paths/checkpoint.pt" "$NEAREST/"; }
-video faces_big_eyes_blinks "$NEAREST_STEPS" _nearest data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
+lab_video faces_big_eyes_blinks "$NEAREST_STEPS" _nearest data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
     --video-frame-size 32 --steered-real true --steered-within-reach true --n-clips 320 --w-nearest "$W_NEAREST"
-ship_video faces_big_eyes_blinks _nearest "$NEAREST_STEPS" --name faces_blinks_motion --note "$NEAREST_NOTE"
+ship_lab_video faces_big_eyes_blinks _nearest "$NEAREST_STEPS" --name faces_blinks_motion --note "$NEAREST_NOTE"

@@ -511,7 +511,7 @@ def make_clips(domain: str, n: int, frames: int = 16, size: int = 64, seed: int 
 
     ``hold`` (faces and animals) pins motion factors to a value for the whole clip, e.g.
     ``{"eye_open": 1.0}``: the same clips with no blink, every other draw unchanged. It asks
-    what a network makes of one motion alone (``mocohd.metrics.discriminator_probe``).
+    what a network makes of one motion alone (``mocohd.lab.discriminator_probe``).
 
     ``supersample`` k draws at ``k * size`` and average-pools k x k blocks down to ``size``:
     the clips a video discriminator smaller than the image generator should see, pooled

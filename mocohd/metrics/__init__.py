@@ -1,6 +1,6 @@
 """Metrics: the Fréchet distance and the feature networks it is measured on.
 
-The toy-feature names load lazily, so that ``python -m mocohd.metrics.toy_features`` runs
+The toy-feature names load lazily, so that ``python -m mocohd.metrics.toy_features_train`` runs
 its module once.
 """
 

@@ -17,7 +17,7 @@ are not comparable with published ones; compare FD_toy only with FD_toy from the
 shipped network (``data/checkpoints/toy_features.json`` lists the real-vs-real floor and
 the between-domain distances that set its scale).
 
-Train (a few minutes on 2 CPU cores): ``python -m mocohd.metrics.toy_features train``.
+Train (a few minutes on 2 CPU cores): ``python -m mocohd.metrics.toy_features_train train``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ FORMAT = "mocohd.toy_features"
 VERSION = 1
 INPUT_SIZE = 64
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "checkpoints" / "toy_features.pt"
-TRAIN_COMMAND = "python -m mocohd.metrics.toy_features train --out data/checkpoints/toy_features.pt"
+TRAIN_COMMAND = "python -m mocohd.metrics.toy_features_train train --out data/checkpoints/toy_features.pt"
 FIX = f"run `make checkpoints` (or `{TRAIN_COMMAND}`)"
 
 # Which factors the heads regress, and how. Names are "identity:NAME" or "motion:NAME".
@@ -260,12 +260,6 @@ def image_frechet_distance(images_a: torch.Tensor, images_b: torch.Tensor, net: 
     stats_a = feature_statistics(net.features(images_a, batch_size))
     stats_b = feature_statistics(net.features(images_b, batch_size))
     return frechet_distance(*stats_a, *stats_b)
-
-
-if __name__ == "__main__":
-    from mocohd.metrics.toy_features_train import main
-
-    main()
 
 
 @torch.no_grad()

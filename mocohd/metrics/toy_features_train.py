@@ -1,6 +1,6 @@
 """Training the toy-factor feature network, scoring it, and writing its provenance.
 
-``python -m mocohd.metrics.toy_features train --out data/checkpoints/toy_features.pt``
+``python -m mocohd.metrics.toy_features_train train --out data/checkpoints/toy_features.pt``
 draws frames of all four toy domains, trains ``ToyFeatureNet`` on them (balanced batches:
 a quarter from each domain), scores every head on held-out frames, measures FD_toy
 real-vs-real and between domains, and writes the weights plus a provenance JSON beside them.
@@ -245,7 +245,7 @@ CLI_OPTIONS = {  # TrainConfig fields the command line sets, with their help
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mocohd.metrics.toy_features",
+    parser = argparse.ArgumentParser(prog="python -m mocohd.metrics.toy_features_train",
                                      description="Train the toy-factor feature network behind FD_toy.")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train, score and save the network with its provenance JSON")
@@ -272,7 +272,7 @@ def _command_line(args, defaults: TrainConfig) -> str:
     """The command as one would retype it from the repository root: output and non-default options."""
     out = args.out.resolve()
     root = DEFAULT_PATH.parents[2]
-    parts = ["python -m mocohd.metrics.toy_features train",
+    parts = ["python -m mocohd.metrics.toy_features_train train",
              f"--out {out.relative_to(root) if out.is_relative_to(root) else out}"]
     parts += [f"{_flag(name)} {getattr(args, name)}" for name in CLI_OPTIONS
               if getattr(args, name) != getattr(defaults, name)]

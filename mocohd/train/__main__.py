@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields, replace
 
 import torch
 
-
-def _add_config_args(parser: argparse.ArgumentParser, cls, skip=()) -> None:
-    """Every config field becomes an optional --flag (booleans take true/false)."""
-    for f in fields(cls):
-        if f.name in skip:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        kind = {"bool": _bool, "int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(flag, type=kind, default=None, help=f"(default: preset's {f.name})")
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def _overrides(args, cls) -> dict:
-    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}
+from .cli import add_config_args, config_overrides
 
 
 def image_parser() -> argparse.ArgumentParser:
@@ -39,7 +18,7 @@ def image_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, samples/")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    _add_config_args(p, ImageGANConfig)
+    add_config_args(p, ImageGANConfig)
     return p
 
 
@@ -47,7 +26,7 @@ def image_config(args):
     """The ImageGANConfig that parsed command-line arguments ask for: the preset, then the flags."""
     from ..config import ImageGANConfig, image_preset
 
-    return image_preset(args.preset, **_overrides(args, ImageGANConfig))
+    return image_preset(args.preset, **config_overrides(args, ImageGANConfig))
 
 
 def image_main(argv) -> None:
@@ -59,16 +38,17 @@ def image_main(argv) -> None:
     train_image_gan(image_config(args), args.out, resume=args.resume)
 
 
-COMMANDS = {"image": image_main}
+def video_main(argv) -> None:
+    from .video_gan import video_main as train_video
+
+    train_video(argv)
+
+
+COMMANDS = {"image": image_main, "video": video_main}
 
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        from .video_gan import video_main  # noqa: F401  (added by the video trainer)
-        COMMANDS["video"] = video_main
-    except ImportError:
-        pass
     if not argv or argv[0] not in COMMANDS:
         sys.exit(f"usage: python -m mocohd.train {{{'|'.join(COMMANDS)}}} [options]; try `... image --help`")
     COMMANDS[argv[0]](argv[1:])

@@ -12,11 +12,11 @@ One iteration, as the official ``GD_step``:
 3. one discriminator update, fresh z again: the 3D D (RaLSGAN + gradient penalty), then the
    image D (RaLSGAN in-domain; hinge + 2 x contrastive cross-domain, then the momentum copy).
 
-Not in the paper: ``--held-fakes eye_open`` (toy data only) gives the 3D D a second RaLSGAN
-game, the real batch against the same clips with that motion held at rest, weighted by
-``--w-held`` (``--held-image true``: the in-domain image D plays it too, on the same frame
-pairs); it asks whether a discriminator taught what a blink is makes the motion generator
-blink (notebook 05, section 8).
+This module holds the paper's loop and nothing else. Work beyond the paper (extra games for
+the discriminators, extra terms for the motion generator) plugs in from ``mocohd.lab``
+through one extension point: a subclass that overrides the three ``extra_*`` hooks (each
+returns ``None`` here, so the paper's losses are used as they are) and, where it needs other
+real clips, :meth:`VideoGANTrainer.real_dataset`. ``mocohd.lab.trainer`` is that subclass.
 
 Devices: ``--device auto`` (the default) computes on a GPU when PyTorch sees one, else on the
 CPU. Every random number the loop draws itself comes from the CPU's stream and is moved to the
@@ -47,20 +47,20 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..augment import random_temporal_flip, warp
-from ..config import VideoGANConfig, from_dict, to_dict, video_preset
+from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, preset, to_dict
 from ..contrastive_discriminator import build_contrastive_discriminator
-from ..data.round_trips import frozen
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
 from ..hardware import bf16_warning, machine_log, machine_signature, training_device
-from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, ralsgan_d_loss,
-                      ralsgan_g_loss)
+from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, queued_contrastive_loss,
+                      ralsgan_d_loss, ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
 from ..params import resolve_path
 from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
+from .cli import add_config_args, config_overrides
 from .log import append_csv
-from .checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
+from mocohd.checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
                          set_rng_state, sha256)
 
 FORMAT = "mocohd.video_gan"
@@ -102,34 +102,39 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
 
 
 # settings that change the networks' shapes or what they see: a resumed run must keep them
-SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain", "steered_real")
+SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain")
 
 
-def check_same_networks(saved: dict, now: dict, path) -> None:
-    """Refuse to resume a run whose networks were built with other sizes than this config's."""
-    default = to_dict(VideoGANConfig())  # checkpoints written before a setting existed used its default
-    changed = [f"--{k.replace('_', '-')} {saved.get(k, default[k])} (now {now[k]})" for k in SHAPE_SETTINGS
+def check_same_networks(saved: dict, now: dict, path, settings=SHAPE_SETTINGS, defaults: dict | None = None) -> None:
+    """Refuse to resume a run whose networks were built with other sizes than this config's.
+    ``defaults``: the config class's defaults, which checkpoints written before a setting existed used."""
+    default = defaults if defaults is not None else to_dict(VideoGANConfig())
+    changed = [f"--{k.replace('_', '-')} {saved.get(k, default[k])} (now {now[k]})" for k in settings
                if saved and saved.get(k, default[k]) != now[k]]
     if changed:
         raise ValueError(f"{path} was trained with {', '.join(changed)}: its networks have other shapes "
-                         "(or, for --steered-real, learned from other real clips). "
+                         "(or learned from other real clips). "
                          "Resume with the run's own settings (its config.json), or train into a new --out folder")
 
 
-def open_video_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float] | None = None,
-                       supersample: int = 1):
+def toy_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1, hold: dict[str, float] | None = None):
+    """The run's toy clips (``--data toy:<domain>``); ``hold`` (mocohd.lab): the same clips, index
+    for index, with those motion factors at rest."""
+    from ..data.toyworld import ToyVideoDataset
+
+    return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
+                           hold=hold, supersample=supersample)
+
+
+def open_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1):
     """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout.
 
-    ``hold`` (toy world only, see :func:`held_factors`): the same clips, index for index, with
-    those motion factors at rest. ``supersample`` (toy world only): draw the clips at the image
-    generator's size and average-pool them to ``size`` as the fakes are, so that a
-    discriminator smaller than G_I cannot tell real frames by how they were shrunk. Folder
-    frames are resized when loaded, as the official loader does."""
+    ``supersample`` (toy world only): draw the clips at the image generator's size and
+    average-pool them to ``size`` as the fakes are, so that a discriminator smaller than G_I
+    cannot tell real frames by how they were shrunk. Folder frames are resized when loaded,
+    as the official loader does."""
     if cfg.data.startswith("toy:"):
-        from ..data.toyworld import ToyVideoDataset
-
-        return ToyVideoDataset(cfg.data[4:], n=cfg.n_clips, frames=cfg.frames, size=size, seed=cfg.seed + 777,
-                               hold=hold, supersample=supersample)
+        return toy_video_dataset(cfg, size, supersample)
     from ..data import folders
     from ..data.folders import check_root
 
@@ -140,31 +145,6 @@ def open_video_dataset(cfg: VideoGANConfig, size: int, hold: dict[str, float] | 
     if any(root.rglob("*.mp4")) or any(root.rglob("*.avi")):
         return folders.VideoFilesDataset(root, **kw)
     return folders.FrameFoldersDataset(root, **kw)
-
-
-def held_factors(cfg: VideoGANConfig) -> dict[str, float]:
-    """``--held-fakes`` as {factor: resting value}, {} when it is off; refuses settings it cannot serve."""
-    from ..data.toyworld import HOLDABLE, RESTING
-
-    names = [n.strip() for n in cfg.held_fakes.split(",") if n.strip()]
-    if cfg.held_image and not names and not cfg.cut_fakes:
-        raise ValueError("--held-image true lets the image D play the held-fakes game: give --held-fakes "
-                         "(or, with --steered-real, --cut-fakes true) too")
-    if cfg.held_image and cfg.cross_domain:
-        raise ValueError("--held-image needs the in-domain image D: the cross-domain one never sees real "
-                         "clips, so it has nothing to hold a motion in; leave --held-image out")
-    if not names:
-        return {}
-    domain = cfg.data[4:] if cfg.data.startswith("toy:") else None
-    if domain not in HOLDABLE:
-        raise ValueError(f"--held-fakes {cfg.held_fakes} holds toy-world motion factors at rest, so it needs "
-                         f"--data toy:<domain> with one of {', '.join(HOLDABLE)} (not {cfg.data}); "
-                         "leave --held-fakes out for other data")
-    unknown = [n for n in names if n not in HOLDABLE[domain]]
-    if unknown:
-        raise ValueError(f"--held-fakes names {', '.join(unknown)}, not a motion factor of {domain}; "
-                         f"choose from {', '.join(HOLDABLE[domain])}")
-    return {n: RESTING[n] for n in names}
 
 
 # --------------------------------------------------------------------------------------
@@ -242,54 +222,12 @@ def check_frame_sizes(generator_size: int, d_size: int) -> int:
     return generator_size // d_size
 
 
-def steered_version(cfg: VideoGANConfig) -> int | None:
-    """The construction version of the steered real clips a ``--steered-real`` run trains on
-    (``mocohd.data.steered.VERSION``); None for other runs."""
-    if not cfg.steered_real:
-        return None
-    from ..data.steered import VERSION as STEERED_VERSION
-
-    return STEERED_VERSION
-
-
-def steered_version_change(ckpt: dict, cfg: VideoGANConfig, path) -> str | None:
-    """A warning when a ``--steered-real`` run resumes on steered clips of another construction
-    than it last trained on, or than it cannot say (checkpoints saved before the version was
-    recorded, on 2026-12-04, may hold either version)."""
-    now = steered_version(cfg)
-    reach_then, reach_now = ckpt.get("config", {}).get("steered_within_reach", False), cfg.steered_within_reach
-    if now is not None and reach_then != reach_now:
-        return (f"{path} trained on steered real clips with --steered-within-reach {str(reach_then).lower()}; it now "
-                f"trains with {str(reach_now).lower()}, other real clips: the run is no longer one experiment. "
-                "Start a new run (a new --out), or resume with the setting it trained with")
-    if now is None or ckpt.get("steered_version") == now:
-        return None
-    saved = ckpt.get("steered_version")
-    then = (f"version {saved}" if saved is not None else
-            "a version it does not record (it was saved before checkpoints recorded one)")
-    return (f"{path} trained on steered real clips of {then}; it now trains on version {now} "
-            f"(mocohd.data.steered.VERSION), which may be other real clips: the run may no longer be one "
-            f"experiment, and its checkpoints will list both versions. "
-            f"Start a new run (a new --out) to train on version {now} alone")
-
-
-def recorded_steered_versions(ckpt: dict) -> list[int | None]:
-    """The steered construction versions a checkpoint records, oldest first; a checkpoint saved
-    before the list existed records its one version (None if saved before even that)."""
-    return list(ckpt.get("steered_versions") or [ckpt.get("steered_version")])
-
-
-def steered_history(ckpt: dict, cfg: VideoGANConfig) -> list[int | None]:
-    """The steered construction versions a resumed run has trained on, oldest first (None: not
-    recorded), with this config's appended when it differs from the last; [] for other runs."""
-    now = steered_version(cfg)
-    if now is None:
-        return []
-    history = recorded_steered_versions(ckpt)
-    return history if history[-1] == now else history + [now]
-
-
 class VideoGANTrainer:
+    """The paper's loop. Subclasses (``mocohd.lab``) extend it only through :meth:`real_dataset`
+    and the ``extra_*`` hooks, so what a subclass adds is visible in one place."""
+
+    shape_settings = SHAPE_SETTINGS  # what a resumed run must keep (a subclass may add its own)
+
     def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
         self.rank, self.world_size = world()
@@ -309,35 +247,14 @@ class VideoGANTrainer:
                 warnings.warn(advice, stacklevel=2)
         # the machines (CPU, and GPU when there is one) that trained this run (hardware.py)
         self.machines, _ = machine_log(None, 0, machine_signature(self.device))
-        # the steered clips' construction versions this run trained on; a resume onto another appends it
-        self.steered_versions = [] if steered_version(cfg) is None else [steered_version(cfg)]
         torch.manual_seed(cfg.seed)
         self._build_models()
-        hold = held_factors(cfg)
-        if cfg.steered_within_reach and not cfg.steered_real:
-            raise ValueError("--steered-within-reach slows the steered blinks to a motion generator's reach: give "
-                             "--steered-real true (and --data toy:faces_big_eyes_blinks), or leave it out")
-        if cfg.w_nearest and not cfg.steered_real:
-            raise ValueError(f"--w-nearest {cfg.w_nearest} pulls the motion generator towards the steered blinks' "
-                             "latent paths: give --steered-real true (and --data toy:faces_big_eyes_blinks), or "
-                             "leave --w-nearest at 0 (the paper)")
-        if cfg.w_nearest < 0 or cfg.nearest_k < 1 or cfg.nearest_batch < 1:
-            raise ValueError(f"--w-nearest {cfg.w_nearest}, --nearest-k {cfg.nearest_k}, --nearest-batch "
-                             f"{cfg.nearest_batch}: the weight must be >= 0 (0 is the paper), k and the batch >= 1")
-        self.dataset = self._steered_dataset() if cfg.steered_real else \
-            open_video_dataset(cfg, self.d_cfg.size, supersample=self.pool_factor)
-        self.held_dataset = open_video_dataset(cfg, self.d_cfg.size, hold, self.pool_factor) if hold else None
-        if cfg.cut_fakes:
-            self.held_dataset = self._cut_dataset()
-        # made on the CPU (beside the steered clips), moved once to where the updates run
-        self.nearest_paths = self._nearest_paths().to(self.device) if cfg.w_nearest else None
-        for m in (self.video_g, self.d_3d, self.d_img):  # the steered clips above are drawn on the CPU
+        self.dataset = self.real_dataset()
+        for m in (self.video_g, self.d_3d, self.d_img):  # built (and any data drawn through G_I) on the CPU
             m.to(self.device)
         self._build_optimizers()
         self.last_indices = []
-        self.log_fields = LOG_FIELDS + (["nearest"] if cfg.w_nearest else []) + \
-            (["d_held"] if self.held_dataset is not None else []) + \
-            (["d_2d_held"] if cfg.held_image else []) + (["d_frozen"] if cfg.frozen_fakes else [])
+        self.log_fields = LOG_FIELDS + self.extra_log_fields()
         self.sampler = torch.utils.data.DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True,
                                                            seed=cfg.seed, drop_last=True)
         self.step, self.epoch, self.position, self.order = 0, 0, 0, None
@@ -381,48 +298,9 @@ class VideoGANTrainer:
         return {"motion": self.motion, "d_3d": self.d_3d, "d_img": self.d_img}
 
     # --- data -----------------------------------------------------------------------------
-    def _steered_dataset(self):
-        """``--steered-real``: the toy world's blinks drawn by this run's own G_I and rendered as its
-        fakes are (same autocast, chunks and pooling), cached in data/cache. They are drawn on the
-        CPU, so that one cache serves every machine; on a GPU run their bf16 rounding is the CPU's."""
-        from ..data.steered import SteeredVideoDataset, check_steerable
-
-        cfg = self.cfg
-        if not cfg.data.startswith("toy:"):
-            raise ValueError(f"--steered-real draws the toy world's blinks through G_I, so it needs --data "
-                             f"toy:faces_big_eyes_blinks (not {cfg.data}); leave --steered-real out for other data")
-        check_steerable(cfg.data[4:])
-        if cfg.held_fakes:
-            raise ValueError("--steered-real and --held-fakes each replace what the 3D D sees as real; use one")
-        return SteeredVideoDataset(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames,
-                                   self.d_cfg.size, cfg.seed + 777, cfg.bf16, self.autocast("cpu"), cfg.chunk,
-                                   within_reach=cfg.steered_within_reach)
-
-    def _nearest_paths(self) -> torch.Tensor:
-        """``--w-nearest``: the latent paths (n_clips, T, D) that G_I renders into the steered real
-        clips (the same faces and blinks, slowed as they are with ``--steered-within-reach``)."""
-        from ..data.steered import follow_within_reach
-        from .path_game import real_paths
-
-        cfg = self.cfg
-        paths = real_paths(self.video_g, self.image_generator_sha256, cfg.n_clips, cfg.frames, cfg.seed + 777)
-        return follow_within_reach(paths, self.motion) if cfg.steered_within_reach else paths
-
-    def nearest_term(self) -> torch.Tensor:
-        """Not in the paper: the nearest-path distance for ``nearest_batch`` real paths drawn at random
-        (every rank draws the same ones and computes the same term, so the averaged gradient is it)."""
-        from .path_game import nearest_path_loss
-
-        cfg = self.cfg
-        drawn = self.nearest_paths[torch.randint(len(self.nearest_paths), (cfg.nearest_batch,))]
-        return nearest_path_loss(self.motion, drawn, cfg.nearest_k)[0]
-
-    def _cut_dataset(self):
-        """``--cut-fakes``: the steered real clips, index for index, with each blink's way back cut."""
-        if not self.cfg.steered_real:
-            raise ValueError("--cut-fakes cuts the way back out of the steered blinks, whose eye paths are known: "
-                             "give --steered-real true (and --data toy:faces_big_eyes_blinks), or leave it out")
-        return self.dataset.without_return()
+    def real_dataset(self):
+        """The real clips the discriminators learn from (a subclass may draw others)."""
+        return open_video_dataset(self.cfg, self.d_cfg.size, supersample=self.pool_factor)
 
     def next_real(self) -> torch.Tensor:
         """This rank's share of the next global batch: (b, T, 3, S, S)."""
@@ -437,11 +315,6 @@ class VideoGANTrainer:
         self.position += self.local_batch
         self.last_indices = idx
         return torch.stack([self.dataset[i]["video"] for i in idx]).to(self.device)
-
-    def held_batch(self) -> torch.Tensor:
-        """The last real batch's clips with the ``--held-fakes`` factors at rest, or (``--cut-fakes``)
-        without their way back."""
-        return torch.stack([self.held_dataset[i]["video"] for i in self.last_indices]).to(self.device)
 
     # --- generation -----------------------------------------------------------------------
     def autocast(self, device_type: str | None = None):
@@ -508,10 +381,8 @@ class VideoGANTrainer:
         mi = mutual_information_loss(fake["e_rec"], fake["e"])
         if cfg.mi:
             loss = loss + mi
-        if cfg.w_nearest:  # not in the paper: see nearest_term
-            nearest = self.nearest_term()
-            loss = loss + cfg.w_nearest * nearest
-            logs["nearest"] = nearest.item()
+        if (extra := self.extra_motion_loss(fake, logs)) is not None:  # not in the paper: mocohd.lab's terms
+            loss = loss + extra
         self.opt_motion.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.motion)
@@ -528,30 +399,15 @@ class VideoGANTrainer:
         d3 = ralsgan_d_loss(d_real, self.d3(self.flip(fake_in)))
         alpha = torch.rand(cfg.batch)[self.lo: self.lo + self.local_batch].to(self.device)
         gp = gradient_penalty(self.d_3d, real_in, fake_in, weight=cfg.w_gp, alpha=alpha)
-        held, held_video = 0.0, None
-        if self.held_dataset is not None:
-            # Not in the paper: a second game for the 3D D, real clips against the same clips
-            # with one motion held at rest (or, --cut-fakes, a blink without its way back).
-            # Nothing in the faithful losses rewards a clip for containing a motion the
-            # generator has not found yet; this teaches the D that a clip without it is fake
-            # (notebook 05, section 8).
-            held_video = self.held_batch()
-            held = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(held_video))))
-        still = 0.0
-        if cfg.frozen_fakes:  # not in the paper either: the same real clips with all motion gone
-            # (the flip changes no picture of a frozen clip, but it draws its coin: the runs in
-            # notebook 05 trained with that draw, and keep their exact resume through it)
-            still = ralsgan_d_loss(d_real, self.d3(self.flip(self.video_input(frozen(real)))))
+        logs = {"d_3d": d3.item(), "gp": gp.item()}
+        loss_3d = d3 + gp
+        if (extra := self.extra_video_d_loss(real, d_real, logs)) is not None:  # not in the paper: mocohd.lab
+            loss_3d = loss_3d + extra
         self.opt_d3d.zero_grad(set_to_none=True)
-        (d3 + gp + cfg.w_held * (held + still)).backward()
+        loss_3d.backward()
         average_gradients(self.d_3d)
         self.opt_d3d.step()
         k = int(torch.randint(1, cfg.frames, ()))
-        logs = {"d_3d": d3.item(), "gp": gp.item()}
-        if self.held_dataset is not None:
-            logs["d_held"] = held.item()
-        if cfg.frozen_fakes:
-            logs["d_frozen"] = still.item()
         if cfg.cross_domain:
             d2, cntr = self._contrastive_d_loss(video[:, 0], video[:, k])
             loss = d2 + (cfg.w_contrastive * cntr if cfg.contrastive else 0.0)
@@ -560,10 +416,8 @@ class VideoGANTrainer:
             d2_real = self.d2(image_pair_input(real, k))
             d2 = ralsgan_d_loss(d2_real, self.d2(image_pair_input(video, k)))
             loss = d2
-            if cfg.held_image:  # the same game for the image D: real (frame 0, frame k) against held
-                d2_held = ralsgan_d_loss(d2_real, self.d2(image_pair_input(held_video, k)))
-                loss = loss + cfg.w_held * d2_held
-                logs["d_2d_held"] = d2_held.item()
+            if (extra := self.extra_image_d_loss(d2_real, k, logs)) is not None:  # not in the paper: mocohd.lab
+                loss = loss + extra
         self.opt_dimg.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.d_img_online)
@@ -579,7 +433,25 @@ class VideoGANTrainer:
         out_f, _ = self.d2(warp(frame_k))
         hinge = hinge_d_loss(out_r, out_f)
         views = [self.d2(warp(f), proj_only=True) for f in (frame0, frame0, frame_k, frame_k)]
-        return hinge, self.d_img.contrastive_loss(*views)
+        return hinge, queued_contrastive_loss(self.d_img, *views)
+
+    # --- the extension point (mocohd.lab): nothing here, so the loop above is the paper's ----
+    def extra_log_fields(self) -> list[str]:
+        """Columns of log.csv that the extra terms fill, after the paper's."""
+        return []
+
+    def extra_motion_loss(self, fake: dict, logs: dict) -> torch.Tensor | None:
+        """A term added to the motion generator's loss (``fake``: this update's generate())."""
+        return None
+
+    def extra_video_d_loss(self, real: torch.Tensor, d_real, logs: dict) -> torch.Tensor | None:
+        """A term added to the 3D D's loss (``d_real``: its outputs on this update's real batch)."""
+        return None
+
+    def extra_image_d_loss(self, d2_real, k: int, logs: dict) -> torch.Tensor | None:
+        """A term added to the in-domain image D's loss (``d2_real``: its outputs on the real
+        (frame 0, frame k) pairs)."""
+        return None
 
     def train_step(self) -> dict:
         real = self.next_real()
@@ -598,18 +470,19 @@ class VideoGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
                 "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
-                "machines": self.machines, "steered_version": steered_version(self.cfg),
-                "steered_versions": self.steered_versions}
+                "machines": self.machines}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
             return None
         return save_checkpoint(path or self.out / "checkpoint.pt", self.state())
 
-    def load(self, path: str | Path) -> None:
+    def load(self, path: str | Path) -> dict:
+        """Resume from a run checkpoint (returns it, for a subclass to read its own keys)."""
         ckpt = load_checkpoint(path, FORMAT)
         check_image_generator(ckpt, self.cfg.image_generator, path)
-        check_same_networks(ckpt.get("config", {}), to_dict(self.cfg), path)
+        check_same_networks(ckpt.get("config", {}), to_dict(self.cfg), path, self.shape_settings,
+                            to_dict(type(self.cfg)()))
         sd = ckpt["state_dicts"]
         for name, m in self.trainable_modules().items():
             m.load_state_dict(sd[name])
@@ -620,13 +493,10 @@ class VideoGANTrainer:
         self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change and self.rank == 0:
             warnings.warn(change, stacklevel=2)
-        steered_change = steered_version_change(ckpt, self.cfg, path)
-        if steered_change and self.rank == 0:
-            warnings.warn(steered_change, stacklevel=2)
-        self.steered_versions = steered_history(ckpt, self.cfg)
         self.sampler.set_epoch(self.epoch)
         self.order = list(self.sampler)
         set_rng_state(ckpt["rng"])
+        return ckpt
 
     # --- logging --------------------------------------------------------------------------
     @torch.no_grad()
@@ -753,11 +623,10 @@ def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = 
 ABLATION_FLAGS = ("mi", "contrastive", "temporal_flip")  # on in every preset; --no-<flag> turns one off
 
 
-def video_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m mocohd.train video`` (also reads back shipped commands)."""
-    from .__main__ import _add_config_args
-
-    p = argparse.ArgumentParser(prog="python -m mocohd.train video", description="Train the MoCoGAN-HD motion generator.")
+def video_parser(config_cls=VideoGANConfig, prog: str = "python -m mocohd.train video") -> argparse.ArgumentParser:
+    """The command line of ``python -m mocohd.train video`` (also reads back shipped commands);
+    ``config_cls``: a config with more fields (mocohd.lab's) gives each its flag too."""
+    p = argparse.ArgumentParser(prog=prog, description="Train the MoCoGAN-HD motion generator.")
     p.add_argument("--preset", default="full", choices=["smoke", "full", "paper"])
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, samples/")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
@@ -767,31 +636,31 @@ def video_parser() -> argparse.ArgumentParser:
                    help="ablation: cross-domain image D without the contrastive term")
     p.add_argument("--no-temporal-flip", dest="temporal_flip", action="store_false", default=None,
                    help="ablation: never reverse the 3D D's inputs in time")
-    _add_config_args(p, VideoGANConfig, skip=set(ABLATION_FLAGS))
+    add_config_args(p, config_cls, skip=set(ABLATION_FLAGS))
     return p
 
 
-def video_config(args) -> VideoGANConfig:
+def video_config(args, config_cls=VideoGANConfig) -> VideoGANConfig:
     """The run's config from parsed :func:`video_parser` arguments: the preset, then the flags."""
-    from .__main__ import _overrides
-
-    return video_preset(args.preset, **_overrides(args, VideoGANConfig))
+    return preset(args.preset, VIDEO_PRESETS, config_cls, **config_overrides(args, config_cls))
 
 
-def video_main(argv) -> None:
-    p = video_parser()
+def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "python -m mocohd.train video") -> None:
+    """Parse, build the trainer (``trainer_cls``, default :class:`VideoGANTrainer`), resume, train."""
+    trainer_cls = trainer_cls or VideoGANTrainer
+    p = video_parser(config_cls, prog)
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if data := args.data:
         if data.startswith("toy:") is False and not Path(data).exists():
             p.error(f"--data {data}: no such folder; use toy:<domain> or a dataset folder")
-    cfg = video_config(args)
+    cfg = video_config(args, config_cls)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:  # launched by torchrun
         dist.init_process_group("nccl" if training_device(cfg.device).type == "cuda" else "gloo")
     try:
-        trainer = VideoGANTrainer(cfg, args.out)
+        trainer = trainer_cls(cfg, args.out)
         ckpt = Path(args.out) / "checkpoint.pt"
         if args.resume and ckpt.exists():
             trainer.load(ckpt)

@@ -1,12 +1,12 @@
 """Can the LSTM learn a blink at all? The game played on the latent paths themselves.
 
 Every blink-alone run in notebook 05 ends without a blink, and the free paths of
-:mod:`mocohd.metrics.path_ascent` showed that the pixel discriminators' slope from still eyes
+:mod:`mocohd.lab.path_ascent` showed that the pixel discriminators' slope from still eyes
 leads to other change (colour drift, a slow fade). That leaves one question about the
 *learner* open: given a game that does point at blinks, can the motion generator (the LSTM,
 its bounded residual steps, its noise) learn to make them?
 
-In the steered control (:mod:`mocohd.data.steered`) the real clips are G_I's own renderings of
+In the steered control (:mod:`mocohd.lab.steered`) the real clips are G_I's own renderings of
 known latent paths, so the game can be played on the paths instead of the pixels. A small
 discriminator reads a path where the motion generator writes it: each frame's move from
 w_0 in the motion generator's PCA coordinates (``pca_coordinates``: a residual step changes
@@ -29,7 +29,7 @@ generator into a copy of a pixel run's checkpoint (fresh motion optimizer), so t
 ``python -m mocohd.train video ... --resume`` asks the second question: does the paper's
 pixel game keep a blink that it did not have to find?
 
-Command line: ``python -m mocohd.train.path_game RUN/checkpoint.pt --out OUT --steps 3000``.
+Command line: ``python -m mocohd.lab.path_game RUN/checkpoint.pt --out OUT --steps 3000``.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data.steered import follow_within_reach
-from ..losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
-from ..motion import mutual_information_loss, pca_coordinates
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from mocohd.lab.steered import follow_within_reach
+from mocohd.losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
+from mocohd.motion import mutual_information_loss, pca_coordinates
+from mocohd.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 FORMAT = "mocohd-path-game"
 
@@ -91,13 +91,13 @@ def nearest_path_loss(motion, real: torch.Tensor, k: int) -> tuple[torch.Tensor,
 
 def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int, seed: int,
                cache_dir: str | Path | None = None) -> torch.Tensor:
-    """The steered clips' latent paths (n, frames, D) (:func:`mocohd.data.steered.steered_path_batches`,
+    """The steered clips' latent paths (n, frames, D) (:func:`mocohd.lab.steered.steered_path_batches`,
     the same faces and blinks as a run's ``--steered-real`` clips drawn with ``seed``), cached
     under the steered clips' key with "paths" in front."""
     from tqdm.auto import tqdm
 
-    from ..data import toyworld
-    from ..data.steered import cache_key, steered_path_batches
+    from mocohd.data import toyworld
+    from mocohd.lab.steered import cache_key, steered_path_batches
 
     key = cache_key(image_generator_sha256, n, frames, seed, steps=3, bf16=False)
     path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"paths-{key}.pt"
@@ -112,10 +112,10 @@ def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int
 
 def real_path_speeds(checkpoint, n_real: int | None = None) -> dict:
     """How fast a steered run's real blinks move, in the motion generator's residual steps per
-    frame (:func:`mocohd.data.steered.frame_steps`), as drawn and as followed within reach:
+    frame (:func:`mocohd.lab.steered.frame_steps`), as drawn and as followed within reach:
     {"as drawn" | "within reach": {"clips needing > 1 step", "median clip's largest", "largest"}}."""
-    from ..data.steered import frame_steps
-    from ..metrics.discriminator_probe import _load_run
+    from mocohd.lab.steered import frame_steps
+    from mocohd.lab.discriminator_probe import _load_run
 
     run = _load_run(checkpoint)
     cfg, vg = run["config"], run["video_generator"]
@@ -133,7 +133,7 @@ def eye_numbers(video_generator, domain: str, n: int = 32, frames: int = 16, see
                 paths: torch.Tensor | None = None) -> dict:
     """The feature network's reading of ``n`` rendered clips for fixed z and motion noise, or of
     the given latent ``paths`` (B, T, D) rendered with noise maps drawn from ``seed``."""
-    from ..metrics.motion_stats import clip_numbers
+    from mocohd.metrics.motion_stats import clip_numbers
 
     generator = torch.Generator().manual_seed(seed)
     if paths is not None:
@@ -162,7 +162,7 @@ def train_path_game(checkpoint, out, steps: int = 3000, batch: int = 16, every: 
     same weights as a run never stopped); returns the rows."""
     from tqdm.auto import tqdm
 
-    from ..metrics.discriminator_probe import _load_run
+    from mocohd.lab.discriminator_probe import _load_run
 
     if objective not in ("game", "nearest"):
         raise ValueError(f"objective must be 'game' (a path D, the paper's losses) or 'nearest' (implicit maximum "
@@ -265,7 +265,7 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
 def graft(run_checkpoint, motion_file, out) -> Path:
     """A copy of a pixel run's checkpoint with the path game's motion generator in place of its
     own and a fresh motion optimizer: OUT/checkpoint.pt, to go on with ``--resume``."""
-    from .video_gan import FORMAT as RUN_FORMAT
+    from mocohd.train.video_gan import FORMAT as RUN_FORMAT
 
     ckpt = load_checkpoint(run_checkpoint, RUN_FORMAT)
     trained = load_checkpoint(motion_file, FORMAT)
@@ -293,7 +293,7 @@ def format_rows(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mocohd.train.path_game", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m mocohd.lab.path_game", description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", help="a --steered-real run's checkpoint.pt (its G_I, PCA and steered clips)")
     p.add_argument("--out", required=True, help="folder for log.csv and motion.pt")
     p.add_argument("--steps", type=int, default=3000)

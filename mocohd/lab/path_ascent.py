@@ -2,7 +2,7 @@
 
 The blink-alone runs end with motion generators that hardly move, although their
 discriminators reward a whole real blink added to the generated clips
-(:func:`mocohd.metrics.discriminator_probe.blink_reward`). Two things could be at fault, and
+(:func:`mocohd.lab.discriminator_probe.blink_reward`). Two things could be at fault, and
 this check tells them apart:
 
 * the **game**: the discriminators' score has no slope that leads from a still clip to a
@@ -19,7 +19,7 @@ on ``u`` alone. G_I and the discriminators stay fixed. Along the way the toy fea
 reads the eyes of the climbed clips: if they blink (``round trips``), the slope exists and
 the learner is at fault; if they stay still or only drift shut, the game has no such slope.
 
-Command line: ``python -m mocohd.metrics.path_ascent RUN/checkpoint.pt --clips 8 --steps 150``
+Command line: ``python -m mocohd.lab.path_ascent RUN/checkpoint.pt --clips 8 --steps 150``
 (``--start generated`` to start on the run's own paths; ``--video FILE.mp4`` writes the
 climbed clips).
 """
@@ -30,10 +30,11 @@ import argparse
 
 import torch
 
-from ..discriminators import image_pair_input, video_input_in_domain
-from ..losses import ralsgan_g_loss
-from .discriminator_probe import _load_run, pair_scores, video_scores
-from .motion_stats import clip_numbers, draw_faces
+from mocohd.discriminators import image_pair_input, video_input_in_domain
+from mocohd.losses import ralsgan_g_loss
+from mocohd.lab.discriminator_probe import _load_run, pair_scores, video_scores
+from mocohd.lab.motion_probes import draw_faces
+from mocohd.metrics.motion_stats import clip_numbers
 
 STARTS = ("still", "generated")
 JUDGES = ("video", "image")  # the 3D D and the image D
@@ -66,11 +67,11 @@ def generator_loss(run: dict, real: torch.Tensor, fake: torch.Tensor, judges=JUD
 def real_clips(run: dict, n: int, seed: int) -> torch.Tensor:
     """``n`` real clips as the run saw them, at G_I's size (pool them to the discriminators'):
     steered blinks drawn by G_I for a ``--steered-real`` run, toy clips otherwise."""
-    from ..data.toyworld import make_clips
+    from mocohd.data.toyworld import make_clips
 
     cfg, gi = run["config"], run["video_generator"].image_generator
     if cfg.steered_real:
-        from ..data.steered import steered_clips
+        from mocohd.lab.steered import steered_clips
 
         return steered_clips(run["video_generator"], n, cfg.frames, seed=seed,  # unclamped, as in training
                              within_reach=cfg.steered_within_reach).float()
@@ -88,7 +89,7 @@ def ascend_paths(checkpoint, n: int = 8, steps: int = 150, lr: float = 0.05, sta
     the real batch; ``video`` the climbed clips (n, T, 3, H, W) at G_I's size."""
     from tqdm.auto import tqdm
 
-    from ..train.video_gan import pool_to_size
+    from mocohd.train.video_gan import pool_to_size
 
     if start not in STARTS:
         raise ValueError(f"start must be one of {STARTS}, got {start!r}")
@@ -157,7 +158,7 @@ def format_ascent(result: dict) -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mocohd.metrics.path_ascent", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m mocohd.lab.path_ascent", description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", help="an in-domain toy-world run's checkpoint.pt (it keeps its discriminators)")
     p.add_argument("--clips", type=int, default=8)
     p.add_argument("--steps", type=int, default=150)
@@ -178,7 +179,7 @@ def main(argv=None) -> None:
     if args.video:
         import mediapy
 
-        from ..viz import as_uint8_videos, video_grid  # also wires mediapy to the shipped ffmpeg
+        from mocohd.viz import as_uint8_videos, video_grid  # also wires mediapy to the shipped ffmpeg
 
         mediapy.write_video(args.video, video_grid(as_uint8_videos(result["video"]), scale=2), fps=8)
         print(f"climbed clips: {args.video}")

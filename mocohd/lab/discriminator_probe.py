@@ -24,17 +24,17 @@ in train mode, the function the motion generator was trained against: their Inst
 layers keep running statistics (as the official code's), which only eval mode would use.
 
 Command line (in-domain run checkpoints: the shipped motion files keep no discriminators):
-``python -m mocohd.metrics.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
+``python -m mocohd.lab.discriminator_probe runs/ckpt/video_faces/checkpoint.pt``; and whether
 a fresh 3D D can learn to see a motion when it is the only difference
 (:func:`fresh_discriminator_check`):
-``python -m mocohd.metrics.discriminator_probe --fresh eye_open yaw --steps 1500`` (``--against
+``python -m mocohd.lab.discriminator_probe --fresh eye_open yaw --steps 1500`` (``--against
 no-return``: whether it can tell a blink from eyes that shut and stay shut; ``--steered-run
 RUN/checkpoint.pt``: on that run's own G_I-drawn blinks; ``--loss ralsgan``: with the training
 loop's own 3D D loss); and, for a
 blink-alone run, whether adding a real blink to its own clips would raise their scores
-(:func:`blink_reward`): ``python -m mocohd.metrics.discriminator_probe --blink-reward RUN/checkpoint.pt``;
+(:func:`blink_reward`): ``python -m mocohd.lab.discriminator_probe --blink-reward RUN/checkpoint.pt``;
 and how such a run's 3D D scores its held-out whole blinks against the same clips cut and frozen
-(:func:`round_trip_scores`): ``python -m mocohd.metrics.discriminator_probe --round-trips RUN/checkpoint.pt``
+(:func:`round_trip_scores`): ``python -m mocohd.lab.discriminator_probe --round-trips RUN/checkpoint.pt``
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ import argparse
 
 import torch
 
-from ..data.round_trips import frozen, returning, without_return
-from ..data.toyworld import HOLDABLE, RESTING, make_clips
-from ..discriminators import image_pair_input, video_input_in_domain
-from ..losses import final_maps
-from .motion_stats import EVENT_RANGE, factor_range
+from mocohd.lab.round_trips import frozen, held_clips, returning, without_return
+from mocohd.data.toyworld import HOLDABLE, RESTING, make_clips
+from mocohd.discriminators import image_pair_input, video_input_in_domain
+from mocohd.losses import final_maps
+from mocohd.metrics.motion_stats import EVENT_RANGE, factor_range
 
 
 def mean_logit(outputs) -> torch.Tensor:
@@ -65,13 +65,6 @@ def video_scores(d_3d, video: torch.Tensor) -> torch.Tensor:
 def pair_scores(d_img, video: torch.Tensor) -> torch.Tensor:
     """(B, T, C, H, W) -> (B, T-1): the image D's score of (frame 0, frame k) for k = 1..T-1."""
     return torch.stack([mean_logit(d_img(image_pair_input(video, k))) for k in range(1, video.shape[1])], dim=1)
-
-
-def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: int) -> tuple:
-    """The same ``n`` real clips twice: as drawn, and with ``factor`` held at rest."""
-    drawn = make_clips(domain, n, frames=frames, size=size, seed=seed)
-    held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
-    return drawn, held
 
 
 def moving(clips, factor: str) -> torch.Tensor:
@@ -125,7 +118,7 @@ def factor_effects(score_video, score_pairs, domain: str, n: int = 96, frames: i
 def generated_clips(video_generator, n: int, frames: int, size: int, seed: int) -> torch.Tensor:
     """(n, T, 3, size, size): clips of the motion generator, average-pooled to the Ds' size
     as in training."""
-    from ..train.video_gan import pool_to_size
+    from mocohd.train.video_gan import pool_to_size
 
     z = torch.randn(n, video_generator.image_generator.style_dim, generator=torch.Generator().manual_seed(seed))
     video = video_generator(z, n_frames=frames, generator=torch.Generator().manual_seed(seed + 1))["video"]
@@ -150,12 +143,14 @@ def gap_parts(score, real: torch.Tensor, fake: torch.Tensor) -> dict:
 def _load_run(checkpoint) -> dict:
     """An in-domain toy-world run checkpoint's discriminators and video generator, read once
     (a run checkpoint is large), with its domain, the Ds' frame size and the pooling factor."""
-    from ..train.checkpoint import load_checkpoint
-    from ..train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
+    from mocohd.checkpoint import load_checkpoint
+    from mocohd.config import from_dict
+    from mocohd.lab.trainer import LabVideoGANConfig
+    from mocohd.train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
 
     ckpt = load_checkpoint(checkpoint, FORMAT)
     nets = discriminators_from(ckpt, checkpoint)
-    cfg = nets["config"]
+    cfg = from_dict(LabVideoGANConfig, ckpt["config"])  # the paper's settings and the lab's (off if absent)
     if not cfg.data.startswith("toy:"):
         raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
                          "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")
@@ -172,13 +167,13 @@ def probe(checkpoint, n: int = 96, seed: int = 12345) -> dict:
     """Every factor's effect on both discriminators of an in-domain run checkpoint, and the
     real - fake gap of each, on ``n`` held-out real clips and ``n`` generated ones (for a
     ``--steered-real`` run, held-out steered clips; the factors' effects on toy clips as ever)."""
-    from ..train.video_gan import pool_to_size
+    from mocohd.train.video_gan import pool_to_size
 
     run = _load_run(checkpoint)
     cfg, d_3d, d_img, video_generator = run["config"], run["d_3d"], run["d_img"], run["video_generator"]
     domain, frames, size, k = run["domain"], cfg.frames, run["size"], run["pool"]
     if cfg.steered_real:  # the run's real clips were G_I's own blinks: held-out ones, rendered as the fakes
-        from ..data.steered import steered_clips
+        from mocohd.lab.steered import steered_clips
 
         steered = steered_clips(video_generator, n, frames, seed=seed, within_reach=cfg.steered_within_reach)
         real = pool_to_size(steered.float().clamp(-1, 1), size)
@@ -201,7 +196,7 @@ def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed
     feels is the score of its own clips, so this adds a real blink to them: ``n`` generated
     clips of a blink-alone run, each given a real toy clip's blink on top of its own latent
     path. At amplitude a, frame t moves a x the real clip's shut share at t towards the point
-    that shuts that face's eyes (:func:`mocohd.data.steered.shut_latents`, the search behind
+    that shuts that face's eyes (:func:`mocohd.lab.steered.shut_latents`, the search behind
     the steered real clips); so a = 1 adds the whole blink a steered real clip makes, a = 0
     is the clip as generated, and a < 0 moves the same distance the other way, away from shut.
 
@@ -210,8 +205,8 @@ def blink_reward(checkpoint, amplitudes=(0.1, 0.25, 0.5, 1.0), n: int = 32, seed
     most shut) against a = 0, with standard errors, the share of clips whose 3D D score rose,
     and the mean |pixel change|. A score that rises from a = 0 on is a slope the generator
     could climb towards blinking; one that falls at small a is a dip it would cross first."""
-    from ..data.steered import blink_path, check_steerable, shut_latents
-    from ..train.video_gan import pool_to_size
+    from mocohd.lab.steered import blink_path, check_steerable, shut_latents
+    from mocohd.train.video_gan import pool_to_size
 
     run = _load_run(checkpoint)
     check_steerable(run["domain"])
@@ -282,7 +277,7 @@ def fresh_discriminator_check(factor: str, domain: str = "faces", preset: str = 
     clips are that run's own real clips, G_I's blinks (:func:`steered_training_clips`), the
     first four fifths of its round trips to train on and the rest held out; the D is sized as
     the run's (``preset``, ``size``, ``n_train`` and ``n_test`` are then the run's own)."""
-    from ..discriminators import DiscriminatorConfig, build_video_discriminator
+    from mocohd.discriminators import DiscriminatorConfig, build_video_discriminator
 
     if against not in ("rest", "no-return"):
         raise ValueError(f"against={against!r}: use 'rest' (the factor held at rest) or 'no-return' "
@@ -320,8 +315,8 @@ def steered_training_clips(run: dict):
     trainer drew them (read from the cache in data/cache, drawn there first if missing), with
     the eye openness each follows: an object with ``video`` (n, T, 3, S, S) at the run's
     discriminator size S, ``motion`` (n, T, 1) and ``motion_names`` ["eye_open"]."""
-    from ..data.steered import SteeredVideoDataset
-    from ..train.checkpoint import sha256
+    from mocohd.lab.steered import SteeredVideoDataset
+    from mocohd.checkpoint import sha256
 
     cfg = run["config"]
     if not cfg.steered_real:
@@ -386,7 +381,7 @@ def fresh_loss(d, drawn: torch.Tensor, other: torch.Tensor, loss: str, generator
     loop's 3D D loss (relativistic-average LSGAN on every patch, summed over scales); "+gp" adds
     its gradient penalty (weight 10, between the two sides), "+flip" its temporal flips, drawn
     for each side apart as the trainer's held game draws them."""
-    from ..losses import gradient_penalty, ralsgan_d_loss
+    from mocohd.losses import gradient_penalty, ralsgan_d_loss
 
     real, fake = video_input_in_domain(drawn), video_input_in_domain(other)
     if loss == "ls":
@@ -446,7 +441,7 @@ def format_probe(result: dict) -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mocohd.metrics.discriminator_probe", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m mocohd.lab.discriminator_probe", description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoints", nargs="*", help="in-domain video-GAN run checkpoints (RUN/checkpoint.pt)")
     p.add_argument("--fresh", nargs="+", metavar="FACTOR", default=[],
                    help="instead: train a fresh 3D D to tell clips with FACTOR from clips with it held at rest")

@@ -1,6 +1,6 @@
 """Turn finished training runs into the small files shipped in ``data/checkpoints/``.
 
-``python -m mocohd.train.ship image --domain faces --run runs/checkpoints/image_faces``
+``python -m mocohd.ship image --domain faces --run runs/checkpoints/image_faces``
 exports the EMA generator, fits the PCA of its W space, measures FD_toy (trained generator
 vs real toy images, next to the real-vs-real floor and the untrained-generator ceiling) and
 writes a provenance JSON. ``... ship video --domain faces --run ...`` exports the motion
@@ -24,15 +24,15 @@ from pathlib import Path
 
 import torch
 
-from ..config import ImageGANConfig, from_dict, image_preset, to_dict, video_preset
-from ..data.toyworld import DRAWABLE
-from ..image_generator import Generator
-from ..pca import fit_w_pca, pca_path_for, save_w_pca
-from .checkpoint import load_checkpoint, sha256
-from .image_gan import FORMAT as IMAGE_FORMAT
-from .image_gan import export_generator, load_generator
+from mocohd.config import ImageGANConfig, from_dict, image_preset, to_dict, video_preset
+from mocohd.data.toyworld import DRAWABLE
+from mocohd.image_generator import Generator
+from mocohd.pca import fit_w_pca, pca_path_for, save_w_pca
+from mocohd.checkpoint import load_checkpoint, sha256
+from mocohd.train.image_gan import FORMAT as IMAGE_FORMAT
+from mocohd.train.image_gan import export_generator, load_generator
 
-SHIPPED = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
+SHIPPED = Path(__file__).resolve().parents[1] / "data" / "checkpoints"
 
 
 def _run_summary(run: Path) -> dict:
@@ -64,8 +64,8 @@ def generated_images(g: Generator, n: int, seed: int, batch: int = 100) -> torch
 
 def fd_report(g: Generator, cfg: ImageGANConfig, domain: str, n: int = 2000) -> dict:
     """FD_toy of the generator against real toy images, with the floor and the ceiling."""
-    from ..data.toyworld import make_images
-    from ..metrics.toy_features import image_frechet_distance, load_toy_feature_net
+    from mocohd.data.toyworld import make_images
+    from mocohd.metrics.toy_features import image_frechet_distance, load_toy_feature_net
 
     net = load_toy_feature_net()
     real_a = make_images(domain, n, size=cfg.size, seed=50_001).video[:, 0]
@@ -102,7 +102,7 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
         "what": f"StyleGAN2 image generator (EMA weights) trained on toy-world {domain} images, {cfg.size}x{cfg.size}",
         "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {ckpt['step']} "
                    f"--ema-kimg {cfg.ema_kimg:g} --bf16 {str(cfg.bf16).lower()} --ckpt-every {cfg.ckpt_every}"
-                   f"{changed} --out {run} --resume (then: python -m mocohd.train.ship image --domain {domain} --run {run}"
+                   f"{changed} --out {run} --resume (then: python -m mocohd.ship image --domain {domain} --run {run}"
                    f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)})",
         "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
@@ -115,7 +115,7 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
         "ship_seconds": None, "note": note,
     }
     provenance["ship_seconds"] = round(time.time() - t0, 1)
-    (out_dir / f"{name}.json").write_text(json.dumps(provenance, indent=2))
+    write_provenance(out_dir / f"{name}.json", provenance)
     return provenance
 
 
@@ -123,8 +123,8 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
 def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
     """FD_toy of a shipped generator rendered in fp32 and in bf16 autocast + channels_last,
     with the same z and noise maps: does the faster mode change what the samples look like?"""
-    from ..data.toyworld import make_images
-    from ..metrics.toy_features import image_frechet_distance, load_toy_feature_net
+    from mocohd.data.toyworld import make_images
+    from mocohd.metrics.toy_features import image_frechet_distance, load_toy_feature_net
 
     net, g = load_toy_feature_net(), load_generator(out_dir / f"{domain}_64.pt")
     real = make_images(domain, n, size=g.size, seed=50_001).video[:, 0]
@@ -144,10 +144,33 @@ def bf16_quality(domain: str, n: int = 1000, out_dir: Path = SHIPPED) -> dict:
             "mean_abs_diff": round(diff.mean().item(), 4), "max_abs_diff": round(diff.max().item(), 3)}
 
 
-def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "") -> dict:
-    """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``."""
-    from .video_gan import FORMAT as VIDEO_FORMAT
-    from .video_gan import export_motion, recorded_steered_versions
+def write_provenance(path: Path, provenance: dict) -> Path:
+    """Write a shipped file's provenance JSON. ``read_by`` (which notebooks and commands read the
+    file; tests/test_shipped_files.py checks each one) is written by hand when a file is first
+    shipped, and kept when a rebuild replaces it."""
+    if path.is_file():
+        kept = json.loads(path.read_text()).get("read_by")
+        if kept and "read_by" not in provenance:
+            provenance = {**provenance, "read_by": kept}
+    path.write_text(json.dumps(provenance, indent=2) + "\n")
+    return path
+
+
+TRAIN_VIDEO = "python -m mocohd.train video"
+SHIP = "python -m mocohd.ship"
+
+
+def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", name: str = "",
+               trainer: str = TRAIN_VIDEO, full: dict | None = None, data_source: str | None = None,
+               shipper: str = SHIP) -> dict:
+    """Export a video run's motion generator as ``{name or domain_motion}.pt`` + ``.json``.
+
+    ``trainer``, ``full``, ``data_source`` and ``shipper`` let another trainer (``mocohd.lab``)
+    record its own command, its own full-preset settings (whose changes become the command's
+    flags), how its real clips were drawn and its ship command; by default, the paper's
+    trainer and the toy world's clips."""
+    from mocohd.train.video_gan import FORMAT as VIDEO_FORMAT
+    from mocohd.train.video_gan import export_motion
 
     run = Path(run)
     ckpt = load_checkpoint(run / "checkpoint.pt", VIDEO_FORMAT)
@@ -156,36 +179,37 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    changed = _video_flags(cfg)
+    changed = _video_flags(cfg, full)
     provenance = {
         "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
                 f"{Path(cfg['image_generator']).name}",
-        "command": f"python -m mocohd.train video --preset full --data toy:{domain} --image-generator "
+        "command": f"{trainer} --preset full --data toy:{domain} --image-generator "
                    f"{cfg['image_generator']} --steps {ckpt['step']} --ckpt-every {cfg['ckpt_every']}"
                    f"{changed} --out {run} --resume "
-                   f"(then: python -m mocohd.train.ship video --domain {domain} --run {run}"
+                   f"(then: {shipper} video --domain {domain} --run {run}"
                    f"{_ship_flags(stem, f'{domain}_motion', out_dir)})",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
-        "data": {"source": _video_data_source(cfg, domain, recorded_steered_versions(ckpt))},
+        "data": {"source": data_source or _video_data_source(cfg, domain)},
         "files": {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}},
         "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
-    (out_dir / f"{stem}.json").write_text(json.dumps(provenance, indent=2))
+    write_provenance(out_dir / f"{stem}.json", provenance)
     return provenance
 
 
 STATE_FILES = ("checkpoint.pt", "config.json", "log.csv")
 
 
-def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note: str = "", name: str = "") -> dict:
+def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note: str = "", name: str = "",
+               trainer: str = TRAIN_VIDEO, full: dict | None = None) -> dict:
     """Keep a video run's whole training state (discriminators, optimisers, RNG) so it can train on.
 
     A shipped motion file holds the LSTM alone; a run that several sessions train in turn needs
     everything ``--resume`` reads. This copies the run folder's checkpoint, config and loss log
     into ``out_dir/name/`` with a provenance JSON that says how to continue."""
-    from .video_gan import FORMAT as VIDEO_FORMAT
+    from mocohd.train.video_gan import FORMAT as VIDEO_FORMAT
 
     run = Path(run)
     missing = [f for f in STATE_FILES if not (run / f).is_file()]
@@ -200,13 +224,13 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         os.replace(dest / f".{f}.tmp", dest / f)
     summary = _run_summary(run)
     cfg = ckpt["config"]
-    changed = _video_flags(cfg)
+    changed = _video_flags(cfg, full)
     root = SHIPPED.parents[1]  # the command reads from a clone's root, wherever it lies
     shown = dest.resolve().relative_to(root) if dest.resolve().is_relative_to(root) else dest
     provenance = {
         "what": f"the whole training state of a video run on toy-world {domain} clips at step {ckpt['step']} "
                 "(motion generator, discriminators, optimisers, RNG states, config and loss log)",
-        "continue": f"mkdir -p runs/ckpt && cp -r {shown} runs/ckpt/{stem} && python -m mocohd.train video --preset full "
+        "continue": f"mkdir -p runs/ckpt && cp -r {shown} runs/ckpt/{stem} && {trainer} --preset full "
                     f"--data toy:{domain} --image-generator {cfg['image_generator']} --steps STEPS "
                     f"--ckpt-every {cfg['ckpt_every']}{changed} --out runs/ckpt/{stem} --resume",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
@@ -215,21 +239,12 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         "machines": ckpt.get("machines", []),  # the CPUs that trained it, each from its first step
         "torch": torch.__version__, "python": platform.python_version(), "note": note,
     }
-    (dest / "state.json").write_text(json.dumps(provenance, indent=2))
+    write_provenance(dest / "state.json", provenance)
     return provenance
 
 
-def _video_data_source(cfg: dict, domain: str, steered_versions: list[int | None] = (None,)) -> str:
-    """The call that drew a video run's real clips (for a steered run, with the construction
-    versions its checkpoint records, oldest first: more than one if a resume changed them)."""
-    if cfg.get("steered_real"):
-        names = [str(v) if v is not None else "not recorded (saved before checkpoints recorded it)"
-                 for v in steered_versions]
-        version = " then ".join(names)
-        return (f"mocohd.data.steered.SteeredVideoDataset(<the run's video generator>, n={cfg['n_clips']}, "
-                f"frames={cfg['frames']}, seed={cfg['seed'] + 777}, bf16={cfg['bf16']}), construction version "
-                f"{version}: the toy world's "
-                f"'{domain}' blinks drawn by {Path(cfg['image_generator']).name}")
+def _video_data_source(cfg: dict, domain: str) -> str:
+    """The call that drew a video run's real clips."""
     return (f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, frames={cfg['frames']}, "
             f"seed={cfg['seed'] + 777})")
 
@@ -257,11 +272,12 @@ def _changed_settings(cfg: dict, full: dict, skip: set, off_flags=()) -> str:
     return flags
 
 
-def _video_flags(cfg: dict) -> str:
-    """The trainer flags of a video run's settings that differ from the full preset."""
-    from .video_gan import ABLATION_FLAGS
+def _video_flags(cfg: dict, full: dict | None = None) -> str:
+    """The trainer flags of a video run's settings that differ from the full preset (``full``:
+    another trainer's full-preset settings, as a dict)."""
+    from mocohd.train.video_gan import ABLATION_FLAGS
 
-    return _changed_settings(cfg, to_dict(video_preset("full")),
+    return _changed_settings(cfg, full or to_dict(video_preset("full")),
                              skip={"data", "image_generator", "steps", "ckpt_every"}, off_flags=ABLATION_FLAGS)
 
 
@@ -284,7 +300,7 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, rep
     """{label: video run folder} -> per run: config switches, steps, seconds per iteration, the
     mean losses of the last logged rows and the motion statistics of its generator; with the
     real toy clips' motion statistics for scale. Used for the MI and bf16 comparisons."""
-    from ..metrics.motion_stats import compare
+    from mocohd.metrics.motion_stats import compare
 
     stats = compare({label: Path(run) / "checkpoint.pt" for label, run in runs.items()}, domain, n_videos, seed, repeats)
     out = {"real toy clips": stats.pop("real toy clips"), "runs": {}}
@@ -301,7 +317,7 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, rep
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mocohd.train.ship", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m mocohd.ship", description=__doc__.splitlines()[0])
     p.add_argument("kind", choices=["image", "video", "state", "bf16-quality", "compare"])
     p.add_argument("--domain", required=True, choices=DRAWABLE)
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
@@ -319,7 +335,7 @@ def main(argv=None) -> None:
         if not args.runs or any("=" not in r for r in args.runs):
             p.error("compare needs --runs LABEL=RUN_FOLDER [LABEL=RUN_FOLDER ...]")
         result = compare_runs(args.domain, dict(r.split("=", 1) for r in args.runs), repeats=args.repeats)
-        result["command"] = "python -m mocohd.train.ship compare --domain " + args.domain + " --runs " + " ".join(
+        result["command"] = "python -m mocohd.ship compare --domain " + args.domain + " --runs " + " ".join(
             f"'{r}'" for r in args.runs)
         text = json.dumps(result, indent=2)
         print(text)

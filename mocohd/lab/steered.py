@@ -1,7 +1,7 @@
 """Real blinks, drawn by the image generator itself: the "perfect pictures" control.
 
 Every motion generator trained here on toy faces tells us the same thing through the probe
-(``mocohd.metrics.discriminator_probe``): the discriminators tell fakes from real clips by
+(``mocohd.lab.discriminator_probe``): the discriminators tell fakes from real clips by
 their *pictures*, which only G_I decides, and feel almost nothing of the motion. The paper's
 title says the cure: a good enough image generator. This module builds the limit of that
 cure for the blink-alone world, where one can: real clips whose every frame G_I drew.
@@ -39,8 +39,8 @@ from pathlib import Path
 
 import torch
 
-from . import toyworld
-from .toyworld import make_clips
+from mocohd.data import toyworld
+from mocohd.data.toyworld import make_clips
 
 STEERABLE = ("faces_big_eyes_blinks",)  # worlds whose only motion is the blink
 VERSION = 2  # bump when the construction changes, so stale caches are not reused (2: open-eyed starts only)
@@ -58,8 +58,8 @@ def shut_latents(video_generator, w0: torch.Tensor, noise: list, steps: int = 3,
     """For each face w0 (B, D), the point of the ``steps``-step residual set that shuts its eyes
     (as the toy feature network reads them) while paying ``outside_weight`` x the mean |change|
     outside the band where real blinks happen. Returns latents (B, D)."""
-    from ..metrics.motion_stats import blink_region, residual_search
-    from ..metrics.toy_features import load_toy_feature_net
+    from mocohd.lab.motion_probes import blink_region, residual_search
+    from mocohd.metrics.toy_features import load_toy_feature_net
 
     net = net or load_toy_feature_net()
     eye = list(net.config["factors"]["faces"]).index("motion:eye_open")
@@ -178,7 +178,7 @@ def steered_path_batches(video_generator, n: int, frames: int = 16, seed: int = 
                          iterations: int = 20, batch: int = 32, within_reach: bool = False):
     """The latent paths of :func:`steered_clips`, ``batch`` clips at a time: yields (w (b, frames,
     D), noise maps) for each batch, the paths G_I renders into the steered clips."""
-    from ..metrics.motion_stats import draw_faces
+    from mocohd.lab.motion_probes import draw_faces
 
     gi = video_generator.image_generator
     eye_open = open_eyed_blinks(n, frames, seed)
@@ -201,7 +201,7 @@ def shut_move_transfer(video_generator, n: int = 32, frames: int = 16, seed: int
     The motion generator's step is a function of its state, which one encoder step computes
     from w_0: if every face's eyes shut along one direction, a constant step would blink them
     all; if each face needs its own, the LSTM has to learn the map from face to direction."""
-    from ..metrics.toy_features import load_toy_feature_net, video_factors
+    from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
 
     w, noise = next(iter(steered_path_batches(video_generator, n, frames, seed, batch=n)))  # (searches with grad)
     farthest = (w - w[:, :1]).norm(dim=2).argmax(1)
@@ -235,7 +235,7 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
     def __init__(self, video_generator, image_generator_sha256: str, n: int, frames: int, size: int, seed: int,
                  bf16: bool, autocast=None, chunk: int = 32, steps: int = 3, cache_dir: str | Path | None = None,
                  within_reach: bool = False):
-        from ..train.video_gan import pool_to_size
+        from mocohd.train.video_gan import pool_to_size
 
         key = cache_key(image_generator_sha256, n, frames, seed, steps, bf16, within_reach)
         path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"{key}.pt"
@@ -265,8 +265,8 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
     def without_return(self) -> "SteeredVideoDataset":
         """The same clips, index for index, each made to fail by its motion alone: a whole blink
         loses its way back (the eyes shut and stay shut), any other clip is frozen at its first
-        frame (:func:`mocohd.data.round_trips.cut_or_frozen`); ``--cut-fakes``."""
-        from .round_trips import cut_or_frozen
+        frame (:func:`mocohd.lab.round_trips.cut_or_frozen`); ``--cut-fakes``."""
+        from mocohd.lab.round_trips import cut_or_frozen
 
         cut = copy.copy(self)
         cut.video = cut_or_frozen(self.as_clips(), "eye_open")

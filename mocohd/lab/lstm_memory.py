@@ -17,7 +17,7 @@ the share f_t (the forget gate) of c_{t-1}. Two readings of a trained motion gen
   five frames on, where they open again). Steps that are white noise about their mean read
   about -1/(T-1) at every lag, not 0: taking out each clip's own mean leaves that bias.
 
-Command line: ``python -m mocohd.metrics.lstm_memory RUN_OR_EXPORT.pt ... --domain faces_big_eyes_blinks``
+Command line: ``python -m mocohd.lab.lstm_memory RUN_OR_EXPORT.pt ... --domain faces_big_eyes_blinks``
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from ..data.toyworld import make_clips
-from ..motion import MotionGenerator, draw_noise
+from mocohd.data.toyworld import make_clips
+from mocohd.motion import MotionGenerator, draw_noise
 
 GATES = ("input", "forget", "cell", "output")  # the order of nn.LSTMCell's four weight blocks
 
@@ -121,9 +121,9 @@ def format_structure(rows: dict) -> str:
 
 
 def main(argv=None) -> None:
-    from ..train.video_gan import load_video_generator
+    from mocohd.train.video_gan import load_video_generator
 
-    p = argparse.ArgumentParser(prog="python -m mocohd.metrics.lstm_memory", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m mocohd.lab.lstm_memory", description=__doc__.splitlines()[0])
     p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints)")
     p.add_argument("--domain", default="faces_big_eyes_blinks", help="toy world of the real reference clips")
     p.add_argument("--factor", default="eye_open", help="the real clips' motion factor to compare with")

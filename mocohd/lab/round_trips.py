@@ -5,7 +5,7 @@ A discriminator that pays for a blink must see more than the eyes changing: a ge
 eyes shut slowly and stay shut changes them too. What only a blink has is the way back. Cutting
 it out of a real clip (every frame after the shut one repeats it) makes a clip whose every
 frame is real and whose only fault is the order in time: the contrast the fresh 3D D check
-(``mocohd.metrics.discriminator_probe``) trains on, and the extra fakes of ``--cut-fakes``.
+(``mocohd.lab.discriminator_probe``) trains on, and the extra fakes of ``--cut-fakes``.
 
 ``clips`` is anything with ``motion`` (B, T, F), ``motion_names`` and ``video`` (B, T, C, H, W),
 such as the toy world's ``ToyClips``.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from ..metrics.motion_stats import EVENT_RANGE
-from .toyworld import RESTING
+from mocohd.metrics.motion_stats import EVENT_RANGE
+from mocohd.data.toyworld import RESTING, make_clips
 
 
 def farthest_frame(clips, factor: str) -> torch.Tensor:
@@ -56,3 +56,10 @@ def cut_or_frozen(clips, factor: str) -> torch.Tensor:
     back (:func:`without_return`), any other clip is frozen at its first frame."""
     trip = returning(clips, factor).view(-1, *[1] * (clips.video.dim() - 1))
     return torch.where(trip, without_return(clips, factor), frozen(clips.video))
+
+
+def held_clips(domain: str, factor: str, n: int, frames: int, size: int, seed: int) -> tuple:
+    """The same ``n`` real clips twice: as drawn, and with ``factor`` held at rest."""
+    drawn = make_clips(domain, n, frames=frames, size=size, seed=seed)
+    held = make_clips(domain, n, frames=frames, size=size, seed=seed, hold={factor: RESTING[factor]})
+    return drawn, held
