@@ -7,7 +7,7 @@ content); the motion generator only proposes the steps:
 
     (h_0, c_0) = LSTM_enc(w_0, (0, 0))                 one encoder step from a zero state
     (h_t, c_t) = LSTM_dec(e_t, (h_{t-1}, c_{t-1}))     e_t ~ N(0, I) fresh at every frame
-    w_t        = w_{t-1} + lambda * tanh(h_t W + b) @ (PC[:K] * sigma[:K, None])
+    w_t        = w_{t-1} + lambda * tanh(h_t A + b) @ (PC[:K] * sigma[:K, None])   (A: the official parameter `w`)
 
 The step is a residual (cumulative, so the video drifts smoothly away from w_0 and never
 jumps back to a new image) along the K principal directions PC_k of W, each scaled by its
@@ -144,7 +144,7 @@ class MotionGenerator(nn.Module):
         return self.pca_comp * self.pca_stdev[:, None]
 
     def coefficients(self, h: torch.Tensor) -> torch.Tensor:
-        """h_t (B, h_dim) -> tanh(h_t W + b) (B, n_pca), each in [-1, 1]."""
+        """h_t (B, h_dim) -> tanh(h_t A + b) (B, n_pca), each in [-1, 1] (A is the weight ``w``)."""
         return torch.tanh(h @ self.w + self.b)
 
     def predict_noise(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from mocohd.config import VideoGANConfig
-from mocohd.lab.trainer import LabVideoGANConfig, LabVideoGANTrainer, lab_preset
+from mocohd.lab.config import LabVideoGANConfig, lab_preset
+from mocohd.lab.trainer import LabVideoGANTrainer
 from mocohd.train.video_gan import VideoGANTrainer
 
 from test_video_gan import small, tiny_generator  # noqa: F401  (a module fixture)

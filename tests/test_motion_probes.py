@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from mocohd.data.toyworld import make_clips
-from mocohd.metrics.motion_stats import factor_spread, noise_diversity, real_reference
-from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
+from mocohd.metrics.toy_features import load_toy_feature_net
 from mocohd.motion import one_thread
 
 from test_video_generator import tiny_video_generator

@@ -11,7 +11,8 @@ from mocohd.lab.steered import (OPEN_AT, SteeredVideoDataset, blink_path, check_
                                  share_summary, shut_shares, steered_clips)
 from mocohd.data.toyworld import make_clips
 from mocohd.metrics.toy_features import load_toy_feature_net, video_factors
-from mocohd.lab.trainer import LabVideoGANTrainer, lab_preset
+from mocohd.lab.config import lab_preset
+from mocohd.lab.trainer import LabVideoGANTrainer
 from mocohd.train.video_gan import load_video_generator
 
 from test_video_gan import _tiny_image_generator

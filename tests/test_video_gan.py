@@ -174,7 +174,8 @@ def recorded_config(command: str) -> dict:
 
     words = shlex.split(command.split(" (then:")[0])
     if words[:3] == ["python", "-m", "mocohd.lab.trainer"]:  # the lab's trainer: the video flags and its own
-        from mocohd.lab.trainer import PROG, LabVideoGANConfig
+        from mocohd.lab.config import LabVideoGANConfig
+        from mocohd.lab.trainer import PROG
 
         return to_dict(video_config(video_parser(LabVideoGANConfig, PROG).parse_args(words[3:]), LabVideoGANConfig))
     assert words[:3] == ["python", "-m", "mocohd.train"] and words[3] in ("image", "video")

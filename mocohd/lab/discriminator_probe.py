@@ -145,7 +145,7 @@ def _load_run(checkpoint) -> dict:
     (a run checkpoint is large), with its domain, the Ds' frame size and the pooling factor."""
     from mocohd.checkpoint import load_checkpoint
     from mocohd.config import from_dict
-    from mocohd.lab.trainer import LabVideoGANConfig
+    from mocohd.lab.config import LabVideoGANConfig
     from mocohd.train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
 
     ckpt = load_checkpoint(checkpoint, FORMAT)

@@ -15,7 +15,8 @@ from pathlib import Path
 from mocohd.checkpoint import load_checkpoint
 from mocohd.config import to_dict
 from mocohd.data.toyworld import DRAWABLE
-from mocohd.lab.trainer import PROG, lab_preset, recorded_steered_versions
+from mocohd.lab.config import lab_preset
+from mocohd.lab.trainer import PROG, recorded_steered_versions
 from mocohd.ship import SHIPPED, ship_state, ship_video
 from mocohd.train.video_gan import FORMAT
 

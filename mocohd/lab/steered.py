@@ -26,7 +26,7 @@ discriminator of the run trained on them paid more for moving the eyes away from
 for a blink.
 
 It is a control, not the paper: real data do not come from G_I. Use it as
-``python -m mocohd.train video --data toy:faces_big_eyes_blinks --steered-real true ...``.
+``python -m mocohd.lab.trainer --data toy:faces_big_eyes_blinks --steered-real true ...``.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..augment import random_temporal_flip, warp
+from ..augment import warp
 from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, preset, to_dict
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
