@@ -1,8 +1,10 @@
 # mocohd: every command bootstraps .venv first (once, and again when pyproject.toml changes).
-#   make tour              run every notebook in smoke mode, results in runs/<timestamp>/
+#   make tour              run the course (notebooks/NN_*) in smoke mode, results in runs/<timestamp>/
 #   make tour MODE=full    the full run
+#   make tour APPENDIX=1   the course, then the appendix (notebooks/appendix/AN_*: research beyond the paper)
+#   make tour TOUR_ARGS="--only A2"   one notebook, course or appendix (python -m mocohd.tour --only A2)
 #   make test              unit tests, every notebook once in smoke mode, the notebook-pair check
-#   make lab / kernel / sync / checked-outputs NB=00 / bench / checkpoints
+#   make lab / kernel / sync / checked-outputs NB=00 (or NB=A2) / bench / checkpoints
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -15,6 +17,7 @@ TORCH_INDEX ?=
 TOUR_ARGS ?=
 PYTEST_ARGS ?=
 NB ?=
+APPENDIX ?=
 
 .PHONY: tour test lab kernel sync checked-outputs bench checkpoints clean-venv
 
@@ -25,7 +28,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 tour: $(STAMP)
-	$(PY) -m mocohd.tour --mode $(MODE) $(TOUR_ARGS)
+	$(PY) -m mocohd.tour --mode $(MODE) $(if $(filter 1 yes true,$(APPENDIX)),--appendix) $(TOUR_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -37,11 +40,12 @@ kernel: $(STAMP)
 	$(PY) -m ipykernel install --user --name mocohd --display-name "Python (mocohd)"
 
 sync: $(STAMP)
-	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+	$(PY) -m jupytext --sync $(wildcard notebooks/[0-9][0-9]_*.ipynb notebooks/appendix/A[0-9]*_*.ipynb)
 
-# Rebuild notebooks/NN_*.ipynb from its .py pair, keeping only the NBVAL_CHECK_OUTPUT cells' outputs.
+# Rebuild notebooks/NN_*.ipynb (NB=A2: notebooks/appendix/A2_*.ipynb) from its .py pair,
+# keeping only the NBVAL_CHECK_OUTPUT cells' outputs.
 checked-outputs: $(STAMP)
-	@test -n "$(NB)" || { echo "usage: make checked-outputs NB=00"; exit 2; }
+	@test -n "$(NB)" || { echo "usage: make checked-outputs NB=00 (or NB=A2)"; exit 2; }
 	$(PY) -m mocohd.tour --store-checked-outputs $(NB)
 
 bench: $(STAMP)

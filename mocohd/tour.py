@@ -7,6 +7,14 @@
     python -m mocohd.tour -p seed 3 -p size 32         # parameter overrides (papermill -p)
     python -m mocohd.tour --out /tmp/tour              # another output folder
     python -m mocohd.tour --store-checked-outputs 00   # author's tool, see below
+    python -m mocohd.tour --appendix                   # the course, then notebooks/appendix/A*_*.ipynb
+    python -m mocohd.tour --only A2                    # one appendix notebook (make tour TOUR_ARGS="--only A2")
+    python -m mocohd.tour --list                       # the map of the course and, apart, the appendix
+
+The **course** is ``notebooks/NN_*.ipynb`` (the paper, in order); the **appendix** is
+``notebooks/appendix/AN_*.ipynb`` (investigations beyond the paper, paired and parameterized
+like the course). A plain tour runs the course only; ``--appendix`` (``make tour APPENDIX=1``)
+runs the appendix after it; ``--only`` picks from both (``--only 01 A2``).
 
 Each run writes to ``runs/<timestamp>/`` (or ``--out``): the executed notebooks, an HTML
 rendering of each, what each notebook wrote (``outputs/<notebook>/``, passed to it as
@@ -15,7 +23,8 @@ and ``summary.csv``. A notebook that fails does not stop the tour: the others st
 since each must also work on its own; the tour then exits with status 1 and names each
 failing notebook and its failing cell.
 
-``--store-checked-outputs NN`` rebuilds ``notebooks/NN_*.ipynb`` from its ``.py`` pair: it
+``--store-checked-outputs NN`` rebuilds ``notebooks/NN_*.ipynb`` (or, for ``A2``,
+``notebooks/appendix/A2_*.ipynb``) from its ``.py`` pair: it
 executes the notebook in smoke mode and keeps only the outputs of the cells marked
 ``# NBVAL_CHECK_OUTPUT``, which the tests (nbval, lax mode) compare on every run.
 """
@@ -39,13 +48,15 @@ from mocohd.params import MODES, repo_root
 KERNEL = "python3"
 CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+APPENDIX_FOLDER = "appendix"  # inside notebooks/
+APPENDIX_GLOB = "A[0-9]*_*.ipynb"
 
 # The planned series; notebooks/ says which exist so far.
 SERIES = [
     ("00_welcome", "What MoCoGAN-HD is, the toy world, a real clip, how to run the notebooks"),
     ("01_image_generator", "A StyleGAN2 image generator in plain PyTorch, trained on toy faces"),
     ("02_motion_generator", "The LSTM motion generator: a trajectory in the generator's latent space"),
-    ("03_contrastive_image_discriminator", "The 2D image discriminator and its contrastive loss"),
+    ("03_image_discriminators", "The image discriminators: the in-domain pair PatchGAN and the contrastive one"),
     ("04_video_discriminator", "The 3D video discriminator"),
     ("05_training", "Training the motion generator against both discriminators"),
     ("06_cross_domain", "Content from one domain, motion from another"),
@@ -53,28 +64,79 @@ SERIES = [
     ("08_evaluation", "FVD, IS, ACD, PSNR/SSIM on toy and real clips"),
 ]
 
+# The appendix: research beyond the paper, in notebooks/appendix/, listed apart from the course.
+APPENDIX = [
+    ("A1_why_toy_faces_do_not_blink", "Why the toy faces do not blink: a research log beyond the paper "
+     "(discriminator probes, steered clips, the nearest-path term)"),
+    ("A2_image_generator_experiments", "Training the toy image generators beyond the paper: R1 schedules, "
+     "the shut eyes they drop, eye-balanced data, and what bf16 costs on a CPU"),
+]
+
 
 def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
 
 
-def list_notebooks(folder: Path | None = None, only: list[str] | None = None) -> list[Path]:
-    """``NN_*.ipynb`` in ``folder``, in order; ``only`` keeps those whose name starts with one
-    of the given prefixes (``02`` or ``02_motion``)."""
+def appendix_dir(folder: Path | None = None) -> Path:
+    """``notebooks/appendix/`` (or ``<folder>/appendix/``)."""
+    return Path(folder or notebooks_dir()) / APPENDIX_FOLDER
+
+
+def _starts_with_any(notebooks: list[Path], only: list[str] | None) -> list[Path]:
+    if not only:
+        return notebooks
+    return [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
+
+
+def list_appendix(folder: Path | None = None, only: list[str] | None = None) -> list[Path]:
+    """``appendix/AN_*.ipynb`` under ``folder`` (default ``notebooks/``), in order (A2 before A10);
+    ``only`` keeps those whose name starts with one of the given prefixes (``A2``)."""
+    def number(nb: Path):
+        head = nb.name.split("_", 1)[0][1:]
+        return (int(head) if head.isdigit() else float("inf"), nb.name)
+
+    return _starts_with_any(sorted(appendix_dir(folder).glob(APPENDIX_GLOB), key=number), only)
+
+
+def list_notebooks(folder: Path | None = None, only: list[str] | None = None, appendix: bool = False) -> list[Path]:
+    """The course, ``NN_*.ipynb`` in ``folder``, in order; with ``appendix=True`` followed by the
+    appendix (``list_appendix``). ``only`` keeps those whose name starts with one of the given
+    prefixes (``02`` or ``02_motion``)."""
     notebooks = sorted(Path(folder or notebooks_dir()).glob(NOTEBOOK_GLOB))
-    if only:
-        notebooks = [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
-    return notebooks
+    if appendix:
+        notebooks += list_appendix(folder)
+    return _starts_with_any(notebooks, only)
+
+
+def select_notebooks(folder: Path | None = None, only: list[str] | None = None, appendix: bool = False) -> list[Path]:
+    """What a tour runs: the course; with ``appendix`` the appendix after it. ``--only`` picks
+    from both, so ``--only A2`` needs no ``--appendix``."""
+    return list_notebooks(folder, only, appendix=appendix or bool(only))
+
+
+def _map(table: list[tuple[str, str]], present: set[str]) -> str:
+    rows = ["| notebook | topic | status |", "|---|---|---|"]
+    rows += [f"| `{stem}` | {topic} | {'ready' if stem in present else 'planned'} |" for stem, topic in table]
+    extra = sorted(present - {stem for stem, _ in table})
+    rows += [f"| `{stem}` | | ready |" for stem in extra]
+    return "\n".join(rows)
 
 
 def series_table() -> str:
-    """The map of the series as Markdown, marking which notebooks exist yet."""
-    present = {nb.stem for nb in list_notebooks()}
-    rows = ["| notebook | topic | status |", "|---|---|---|"]
-    rows += [f"| `{stem}` | {topic} | {'ready' if stem in present else 'planned'} |" for stem, topic in SERIES]
-    extra = sorted(present - {stem for stem, _ in SERIES})
-    rows += [f"| `{stem}` | | ready |" for stem in extra]
-    return "\n".join(rows)
+    """The map of the course as Markdown, marking which notebooks exist yet."""
+    return _map(SERIES, {nb.stem for nb in list_notebooks()})
+
+
+def appendix_table() -> str:
+    """The map of the appendix as Markdown, marking which notebooks exist yet."""
+    return _map(APPENDIX, {nb.stem for nb in list_appendix()})
+
+
+def full_map() -> str:
+    """What ``--list`` prints: the course, then the appendix apart."""
+    return (f"Course (notebooks/, the paper in order; `make tour`):\n\n{series_table()}\n\n"
+            f"Appendix (notebooks/appendix/, research beyond the paper; `make tour APPENDIX=1`, "
+            f"or `--only A2`):\n\n{appendix_table()}")
 
 
 def parse_value(text: str):
@@ -163,11 +225,11 @@ def write_summary(run_dir: Path, results: list[Result], mode: str) -> str:
 
 
 def tour(mode: str, only: list[str] | None, out: Path | None, overrides: dict,
-         folder: Path | None = None) -> int:
-    notebooks = list_notebooks(folder, only)
+         folder: Path | None = None, appendix: bool = False) -> int:
+    notebooks = select_notebooks(folder, only, appendix)
     if not notebooks:
         where = folder or notebooks_dir()
-        print(f"no notebooks match {only or NOTEBOOK_GLOB} in {where}", file=sys.stderr)
+        print(f"no notebooks match {only or NOTEBOOK_GLOB} in {where} or its {APPENDIX_FOLDER}/", file=sys.stderr)
         return 2
     run_dir = Path(out) if out else repo_root() / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = run_dir.resolve()
@@ -206,17 +268,20 @@ def _stable_ids(nb) -> None:
 
 
 def store_checked_outputs(prefix: str, folder: Path | None = None) -> Path:
-    """Rebuild ``NN_*.ipynb`` from ``NN_*.py``: executed in smoke mode, outputs kept only in
-    the cells marked ``# NBVAL_CHECK_OUTPUT``. Returns the written .ipynb."""
+    """Rebuild ``NN_*.ipynb`` from ``NN_*.py`` (or ``appendix/AN_*.ipynb`` from its ``.py`` for a
+    prefix such as ``A2``): executed in smoke mode, outputs kept only in the cells marked
+    ``# NBVAL_CHECK_OUTPUT``. Returns the written .ipynb."""
     import jupytext
     import nbformat
     import papermill
 
     folder = Path(folder or notebooks_dir())
-    sources = sorted(folder.glob(f"{prefix}*.py"))
+    py_globs = [(folder, NOTEBOOK_GLOB), (appendix_dir(folder), APPENDIX_GLOB)]
+    sources = sorted(path for where, pattern in py_globs for path in where.glob(f"{prefix}*.py")
+                     if path.match(pattern.replace(".ipynb", ".py")))
     if len(sources) != 1:
-        raise SystemExit(f"--store-checked-outputs {prefix}: expected one notebooks/{prefix}*.py, "
-                         f"found {[s.name for s in sources] or 'none'}")
+        raise SystemExit(f"--store-checked-outputs {prefix}: expected one notebooks/{prefix}*.py or "
+                         f"notebooks/{APPENDIX_FOLDER}/{prefix}*.py, found {[s.name for s in sources] or 'none'}")
     source = sources[0]
     nb = jupytext.read(source)
     nb.metadata.setdefault("kernelspec", {"name": KERNEL, "display_name": "Python 3", "language": "python"})
@@ -229,7 +294,7 @@ def store_checked_outputs(prefix: str, folder: Path | None = None) -> Path:
         plain, executed = Path(tmp) / source.with_suffix(".ipynb").name, Path(tmp) / "executed.ipynb"
         nbformat.write(nb, plain)
         print(f"executing {source.name} in smoke mode to collect the checked outputs ...", flush=True)
-        papermill.execute_notebook(str(plain), str(executed), kernel_name=KERNEL, cwd=str(folder),
+        papermill.execute_notebook(str(plain), str(executed), kernel_name=KERNEL, cwd=str(source.parent),
                                    parameters={"mode": "smoke", "out_dir": str(Path(tmp) / "out")})
         ran = {cell.id: cell for cell in nbformat.read(executed, as_version=4).cells}
     for cell in filter(is_checked, nb.cells):
@@ -251,27 +316,31 @@ def store_checked_outputs(prefix: str, folder: Path | None = None) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mocohd.tour", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=MODES, default="smoke", help="smoke: fast check; full: the real run")
-    parser.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose name starts so (e.g. 02)")
+    parser.add_argument("--only", nargs="+", metavar="NN",
+                        help="run only notebooks whose name starts so, course or appendix (e.g. 02, A2)")
+    parser.add_argument("--appendix", action="store_true",
+                        help="also run the appendix (notebooks/appendix/A*_*.ipynb), after the course")
     parser.add_argument("--out", type=Path, help="output folder (default runs/<timestamp>/)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="set a notebook parameter (repeatable), e.g. -p seed 3")
     parser.add_argument("--notebooks", type=Path, help=argparse.SUPPRESS)  # another folder (tests)
-    parser.add_argument("--list", action="store_true", help="print the map of the series and exit")
+    parser.add_argument("--list", action="store_true", help="print the map of the course and of the appendix, and exit")
     parser.add_argument("--store-checked-outputs", metavar="NN",
-                        help="rebuild notebooks/NN_*.ipynb from its .py, keeping only NBVAL_CHECK_OUTPUT outputs")
+                        help="rebuild notebooks/NN_*.ipynb (or appendix/AN_*.ipynb for A2) from its .py, "
+                             "keeping only NBVAL_CHECK_OUTPUT outputs")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
-        print(series_table())
+        print(full_map())
         return 0
     if args.store_checked_outputs:
         store_checked_outputs(args.store_checked_outputs, args.notebooks)
         return 0
     overrides = {name: parse_value(value) for name, value in args.parameter}
-    return tour(args.mode, args.only, args.out, overrides, args.notebooks)
+    return tour(args.mode, args.only, args.out, overrides, args.notebooks, args.appendix)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,14 @@
 # 4. load the shipped generators of the four toy domains and play with them: truncation,
 #    style mixing, interpolation in $W$, and an explorer of the principal directions of $W$
 #    (which is exactly what the motion generator will move along);
-# 5. compare the paper's configuration with the CPU one, and what bf16 and channels_last buy.
+# 5. compare the paper's configuration with the CPU one.
 #
 # **What it costs** (2-core laptop CPU): `mode = "smoke"` trains a tiny 32x32 generator for
-# 30 steps and takes under a minute (30-40 s measured on a busy machine). `mode = "full"` trains
+# 30 steps (30-80 s, depending on what else the machine runs), and the whole notebook takes
+# 2-3 minutes (139 s measured while other work shared the 2 cores). `mode = "full"` trains
 # the shipped 64x64 configuration for 1,200 steps on toy faces (the recipe of the shipped
 # checkpoints), which is almost all of its time: on the development machine (busy, no AMX)
-# `make bench` timed a step at 2.0 s in fp32 and 4.3 s with bf16 (section 15 says why), so
+# `make bench` timed a step at 2.0 s in fp32 and 4.3 s with bf16 (appendix A2 says why), so
 # about 40 minutes in the preset's fp32 and 85 with `bf16 = True`; on an Intel CPU with AMX,
 # bf16 steps took 0.7 s (15 minutes). Both modes use the shipped checkpoints in
 # `data/checkpoints/` for sections 9 to 14.
@@ -58,7 +59,6 @@ gallery = {  # one generator per toy domain, shown side by side in section 9
     "sky": "data/checkpoints/sky_64.pt",
     "actions": "data/checkpoints/actions_64.pt",
 }
-faces_short = "data/checkpoints/ablation/faces_64_1200.pt"  # the faces run after 1,200 steps (section 9), or None
 out_dir = "runs/notebooks/01_image_generator"  # relative paths are taken from the repository root
 
 # %%
@@ -69,7 +69,7 @@ if domain not in DOMAINS:
     raise ValueError(f"domain={domain!r} is not a toy-world domain; use one of {DOMAINS}")
 if not isinstance(gallery, dict) or not gallery:
     raise ValueError(f"gallery must be a dict {{name: checkpoint path}}, got {gallery!r}")
-p = params.validate(mode, seed, out_dir, checkpoint=checkpoint, pca_path=pca_path, faces_short=faces_short,
+p = params.validate(mode, seed, out_dir, checkpoint=checkpoint, pca_path=pca_path,
                     **{f"gallery[{name!r}]": path for name, path in gallery.items()})
 gallery = {name: p[f"gallery[{name!r}]"] for name in gallery}
 if bf16 not in (None, True, False):
@@ -80,7 +80,6 @@ print(f"mode={mode}: training {steps} steps of the {preset!r} image preset on to
       + ("" if bf16 is None else f", bf16={bf16}"))
 
 # %%
-import json
 import math
 import shutil
 import time
@@ -89,7 +88,6 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from mocohd import bench
 from mocohd.config import image_preset
 from mocohd.data.toyworld import make_clips
 from mocohd.image_generator import Discriminator, Generator, MappingNetwork
@@ -376,14 +374,14 @@ for name, f in (("diverse batch", feats), ("collapsed batch", collapsed)):
 # `mocohd.train.image_gan` trains as rosinality's `train.py` does: the non-saturating logistic
 # loss, lazy R1 on the discriminator every 16 steps (a penalty on the gradient norm at real
 # images), style-mixing regularisation (90 % of batches use two $z$'s), an EMA copy of the
-# generator (the one we sample from and ship), Adam with $\beta = (0, 0.99)$. The CPU run adds
-# bf16 autocast and channels_last (section 15). The same is available from the shell:
+# generator (the one we sample from and ship), Adam with $\beta = (0, 0.99)$. The CPU presets add
+# channels_last (section 15). The same is available from the shell:
 # `python -m mocohd.train image --preset full --data toy:faces --out runs/my_faces`.
 #
 # In smoke mode this is a tiny 32x32 generator for 30 steps: coloured blobs, but every line of
 # the loop runs. In full mode, 1,200 steps of the shipped configuration on toy faces: round
 # heads with hair and skin colours on varied backgrounds and shirts; eyes and mouths need
-# longer training (section 9 shows the faces generator after 1,200, 4,500 and 8,000 steps).
+# longer training (appendix A2 shows the faces generator after 1,200, 4,500 and 8,000 steps).
 
 # %%
 # ema_kimg=1 as for the shipped checkpoints: the default 10k-image EMA half-life (625 steps)
@@ -423,8 +421,9 @@ plt.show()
 # ## 9. The shipped generators: four toy domains
 #
 # `make checkpoints` trains one generator per toy domain at 64x64 with the `full` preset
-# (`data/checkpoints/*_64.pt`, each with a provenance JSON beside it). Eight samples from
-# each, the same $z$'s for all four:
+# (`data/checkpoints/*_64.pt`, each with a provenance JSON beside it: the command, the training
+# time, a Fréchet distance to real toy images). Eight samples from each, the same $z$'s for all
+# four:
 
 # %%
 generators = {name: load_generator(path) for name, path in gallery.items()}
@@ -436,183 +435,15 @@ show_images(torch.cat(rows), columns=8, size=1.2,
 plt.show()
 
 # %% [markdown]
-# At a glance: faces are round heads with hair on coloured backgrounds and shirts; animals
-# are furry heads with eyes and a dark nose; skies are clouds over a dark horizon; actions are
-# a standing figure on grass. Each is far from perfect after a few CPU-hours (textures are
-# noisy, small parts blur), but the domains cannot be confused. The animals, sky and actions
-# generators ran 1,200 steps; the faces one 8,000 (below: why).
+# Faces are round heads with hair on coloured backgrounds and shirts; animals are furry heads
+# with eyes and a dark nose; skies are clouds over a dark horizon; actions are a standing
+# figure on grass. Each is far from perfect after a few CPU-hours (noisy textures, blurred
+# small parts), but the domains cannot be confused. The animals, sky and actions generators
+# ran 1,200 steps, the faces one 8,000, with a ten times weaker R1 penalty for its last 2,000.
+# Why, and what this small faces generator still cannot draw (shut eyes, which notebook 05's
+# blinks need), is research beyond the paper: the appendix notebook
+# `notebooks/appendix/A2_image_generator_experiments` follows its training run by run.
 #
-# How near to the real toy images? Each checkpoint's provenance file records a Fréchet
-# distance on the features of a small network trained to predict the toy world's factors
-# (`FD_toy`, not FID): the generator against real images, next to real against real (the
-# floor) and an untrained generator against real (the ceiling).
-
-# %%
-print(f"{'domain':>8} {'FD_toy':>8} {'floor':>7} {'ceiling':>8}  gap closed")
-for name, path in gallery.items():
-    provenance = path.with_suffix(".json")
-    if not provenance.exists():
-        print(f"{name:>8}  (no provenance file {provenance.name})")
-        continue
-    fd = json.loads(provenance.read_text()).get("fd_toy", {})
-    if fd:
-        print(f"{name:>8} {fd['trained_vs_real']:8.1f} {fd['real_vs_real_floor']:7.1f} "
-              f"{fd['untrained_vs_real_ceiling']:8.1f}  {fd['fraction_of_gap_closed']:.0%}")
-
-# %% [markdown]
-# **A good image generator is what you need**: the paper's title, on the toy world. The faces
-# run was shipped after 1,200 steps, again after 4,500, and now after 8,000; the earlier two
-# are kept in `data/checkpoints/ablation/`, because motion generators were trained over them
-# (notebook 05). Same $z$'s in each row below:
-#
-# - after **1,200** steps the heads had hair and skin but no eyes or mouths;
-# - after **4,500** they had both, but nearly every head looked straight ahead: across its
-#   samples, the head turn (yaw) read by the FD_toy network spread 0.11, against 0.35 for real
-#   toy faces (512 samples);
-# - from step 6,000 on, the R1 penalty was made ten times weaker (γ = 0.05 instead of the
-#   `full` preset's 0.5: StyleGAN2-ADA's rule of thumb, 0.0002 · size² / batch). R1 punishes
-#   the discriminator for a steep gradient at real images; a smoother discriminator is easier to
-#   train against, but it can also miss a head turned by two or three pixels, and a generator
-#   is only pushed to draw what its discriminator notices. 1,500 steps later the samples turned
-#   their heads as far as real ones do (yaw spread 0.33; after **8,000** steps, FD_toy 5.5
-#   against 8.0 at 4,500).
-#
-# Something was lost on the way, too. The spread of a factor says how far apart the drawn
-# poses lie, not whether both ends are there, so the cell also counts the samples beyond the
-# real images' 5 % and 95 % quantiles of each factor (about 0.05 each for a generator that
-# draws the real distribution). The shut end of the eyes, the middle of a blink, faded as the
-# turned heads arrived: 0.072 of the samples at 1,200 steps (blurred faces that read as
-# half-shut), 0.004 at 4,500, **none** at 8,000 (512 samples each). A GAN that stops drawing a
-# small part of its data has dropped a *mode*; here it is 7 % of the real frames, and exactly
-# the part that notebook 05's blinks need.
-#
-# Was it the strong R1 of the first 6,000 steps that lost them? The same run again with
-# γ = 0.05 from the first step (`ablation/faces_64_r1all.pt`, 8,000 steps, 277 minutes here)
-# says no. In full mode its shut end holds 0.008 of the samples, and the 8 that read as most
-# shut (notebook 05, section 8, shows them) are pale, blurred faces with small round eyes, not
-# the thin line of a real shut eye. It also nods less (0.006 of its samples below the real
-# 5 % of pitch, against 0.039 for the shipped one) and lies further from the real images
-# (FD_toy 9.0 against 5.5). So the weak R1 from the start kept neither the shut eyes nor the
-# quality; the shipped schedule stays. A wider generator is the next thing to try.
-#
-# A video model built on top can only move what the image generator can draw: notebook 05,
-# section 8, shows what this did to the motion. `python -m mocohd.metrics.motion_stats
-# --domain faces --image-range FILE ...` measures the poses any generator file draws and
-# counts both ends of each.
-
-# %%
-if p["faces_short"] is not None:
-    pair = {"1,200 steps": p["faces_short"]}
-    middle = p["faces_short"].parent / "faces_64_4500.pt"  # kept beside it in data/checkpoints/ablation/
-    if middle.exists():
-        pair["4,500 steps"] = middle
-    pair["shipped"] = gallery.get("faces", p["checkpoint"])
-    weak_r1 = p["faces_short"].parent / "faces_64_r1all.pt"  # R1 0.05 from the first step, not from 6,000
-    if weak_r1.exists():
-        pair["R1 0.05 from step 0"] = weak_r1
-    with torch.no_grad():
-        rows = [load_generator(path)([z], randomize_noise=False)[0] for path in pair.values()]
-    titles = []
-    for label, path in pair.items():
-        info = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
-        fd = info.get("fd_toy", {}).get("trained_vs_real", float("nan"))
-        steps = f"{info['steps']:,} steps" if "steps" in info else label
-        print(f"faces, {steps}{'' if steps == label else f' ({label})'}: FD_toy {fd:.1f}")
-        titles += [(steps if label.endswith("steps") else f"{steps}, {label}") if j == 0 else "" for j in range(8)]
-    show_images(torch.cat(rows), columns=8, size=1.2, titles=titles)
-    plt.show()
-    # The poses each one draws: spread of each motion factor over its samples, and the share
-    # of them beyond the real images' 5 % ends (full mode: 512 samples)
-    from mocohd.metrics.motion_stats import (drawn_image_factors, factor_stds, factor_tails, format_image_ranges,
-                                             format_image_tails, real_image_factors)
-
-    n_images = params.by_mode(mode, 128, 512)
-    real_f, factor_names = real_image_factors("faces", n_images, seed)  # the same real images for every generator
-    drawn = {label: drawn_image_factors(load_generator(path), "faces", n_images, seed) for label, path in pair.items()}
-    print(format_image_ranges({label: factor_stds(real_f, f, factor_names) for label, f in drawn.items()}), end="\n\n")
-    print(format_image_tails({label: factor_tails(real_f, f, factor_names) for label, f in drawn.items()}))
-
-# %% [markdown]
-# **Putting the shut eyes back into the data.** Why would a GAN drop exactly that mode? A toy
-# blink shuts the eyes for about 3 frames of 24, so the training frames, drawn as single frames
-# of natural clips, hold very few shut eyes, and a mode that rare costs the generator almost
-# nothing to lose. The image trainer can flatten one known factor of the toy world over its
-# training set: `python -m mocohd.train image --data toy:faces --balance eye_open` draws five
-# times as many frames as it keeps (`--balance-pool 5`) and keeps 20,000 whose eye openness
-# spreads evenly over its range (`mocohd.data.toyworld.balanced_images`). Only the image
-# generator's data changes; the clips the motion discriminators of notebook 05 see stay natural.
-# The cell compares the two training sets' eye openness (full mode: the 20,000 frames each run
-# trains on; smoke mode: 512 of each).
-
-# %%
-from mocohd.data.toyworld import balanced_images, cached_clips
-
-n_train = params.by_mode(mode, 512, 20_000)
-data_seed = seed + 12345  # the seed the image trainer draws its toy data with
-natural = cached_clips("faces", n_train, frames=1, size=64, seed=data_seed)
-flattened = balanced_images("faces", n_train, "eye_open", size=64, seed=data_seed)
-eye_index = natural.motion_names.index("eye_open")
-eyes = {"natural frames": natural.motion[:, 0, eye_index], "--balance eye_open": flattened.motion[:, 0, eye_index]}
-fig, ax = plt.subplots(figsize=(5, 2.6))
-for label, values in eyes.items():
-    ax.hist(values, bins=torch.linspace(0, 1, 21).tolist(), histtype="step", label=label)
-    print(f"{label:>18}: " + ", ".join(f"eye_open < {t}: {(values < t).float().mean():.1%}" for t in (0.1, 0.3, 0.5)))
-ax.set(xlabel="eye openness (0 shut, 1 open)", ylabel="frames", title=f"faces: {n_train} training frames")
-ax.legend(fontsize=8)
-plt.show()
-
-# %% [markdown]
-# **Did the flattened data keep the shut eyes?** For a while. One run with `--balance
-# eye_open` (full preset, bf16, 0.57 s a step here) was kept at two stages in
-# `data/checkpoints/ablation/`:
-#
-# - after **4,000** steps (`faces_64_balanced_4000.pt`, R1 0.5 throughout) a quarter of its
-#   samples read below 0.3 (real natural frames: 3 %; its training frames: 30 %), and its
-#   samples read as shut as real shut eyes are slits in full mode, the shape of a real shut eye (its very
-#   lowest readings, below 0, are blurred faces). The faces are still soft and the heads all
-#   look ahead, as the natural-data run's were at this stage;
-# - trained on to **6,000** steps with the weak R1 (γ = 0.05, the shipped run's second stage;
-#   `faces_64_balanced_6000.pt`) the faces sharpened and the shut eyes went again: 1.2 % of
-#   samples below 0.3, and those read closest to real shut eyes are soft faces with round eyes.
-#
-# So rarity in the data was not the whole story: even with shut eyes in 30 % of the frames
-# this small generator gave them up as it sharpened. Nor was it the weak R1: the same run
-# trained from 4,000 to 6,000 steps with R1 0.5 kept (`faces_64_balanced_r05_6000.pt`, the
-# control) also ends with 1.2 % of samples below 0.3. The cell reads the eyes of 512 samples (full mode; 128
-# in smoke mode) of each set, shows the six real images with the most-shut eyes and, for each
-# generator, the sample whose reading lies closest to each of them: the extremes alone would
-# show blurred faces the network misreads (notebook 05, section 8). Smoke mode's 128 samples
-# hold only a few such faces, so its rows are noisier than the full mode's.
-
-# %%
-from mocohd.metrics.motion_stats import drawn_images, extreme_indices, image_factors, real_images
-
-ablation_dir = p["faces_short"].parent if p["faces_short"] is not None else None  # data/checkpoints/ablation/
-balanced_runs = {f"balanced, {n:,} steps": ablation_dir / f"faces_64_balanced_{n}.pt"
-                 for n in (4000, 6000)} if ablation_dir is not None else {}
-balanced_runs = {label: path for label, path in balanced_runs.items() if path.exists()}
-if balanced_runs:
-    n_read = params.by_mode(mode, 128, 512)
-    shipped_faces = load_generator(gallery.get("faces", p["checkpoint"]))
-    pictures = {"real images": real_images("faces", n_read, seed), "shipped": drawn_images(shipped_faces, n_read, seed)}
-    pictures.update({label: drawn_images(load_generator(path), n_read, seed) for label, path in balanced_runs.items()})
-    rows, titles, targets = [], [], None
-    for label, images in pictures.items():
-        factors, factor_names = image_factors(images, "faces")
-        eye_open = factors[:, factor_names.index("motion:eye_open")]
-        print(f"{label:>22}: " + ", ".join(f"eye_open < {t}: {(eye_open < t).float().mean():.1%}" for t in (0.1, 0.3, 0.5)))
-        if targets is None:  # the real images come first: their six most-shut readings
-            pick = extreme_indices(factors, factor_names, "motion:eye_open", k=6)
-            targets = eye_open[pick]
-        else:  # the sample whose reading lies closest to each of those: a real shut eye's twin, if there is one
-            pick = (eye_open[None, :] - targets[:, None]).abs().argmin(1)
-        rows.append(images[pick, :, 12:44, 12:52])  # the face, enlarged: a shut eye is one pixel high
-        titles += [f"{label}: {v:.2f}" if j == 0 else f"{v:.2f}" for j, v in enumerate(eye_open[pick].tolist())]
-    show_images(torch.cat(rows), columns=6, size=1.6, titles=titles,
-                suptitle="faces: the six most-shut real eyes (top) and, per generator, the sample read closest to each")
-    plt.show()
-
-# %% [markdown]
 # From here on we explore one generator (the `checkpoint` parameter, toy faces by default).
 #
 # ## 10. What the noise does
@@ -808,58 +639,12 @@ display(Markdown("\n".join(["| " + " | ".join(r) + " |" for r in [header, ["---"
 # toy data are plentiful (20,000 drawn images), so DiffAugment, which the authors used for the
 # small real datasets, is an option (`augment=True`) rather than the default.
 #
-# **Speed options.** channels_last is on in the CPU presets; bf16 autocast is on for sampling
-# and video training, and off for image-GAN training since this bench (the shipped checkpoints
-# were still trained with it, as their JSON files say). `make bench` (`python -m mocohd.bench`) measures what they do, with the FLOP/s
-# reached against matmul and convolution peaks measured in the same run. The last run on the
-# 2-core development machine (AMD EPYC with `avx512_bf16` but no AMX; two video trainings were
-# running beside it, so absolute times are inflated, ratios less so, since the modes are timed
-# in turn):
-#
-# | measured by `make bench` | fp32 | bf16 + channels_last | bf16 + channels_last vs fp32 |
-# |---|---|---|---|
-# | sampling 64 px, batch 16 (images/s) | 92 | 204 | 2.2x faster |
-# | image-GAN step, batch 16, R1 amortised (s) | 1.97 | 4.28 | 2.2x **slower** |
-# | video iteration, `full` preset: 5 motion steps + 1 D step (s) | 13.3 | 6.1 | 2.2x faster |
-# | weight gradient of a 3x3 conv, 128 ch, 8x8, batch 16 (ms) | 3.4 | 128 | 38x slower |
-#
-# The last row explains the second: on this CPU, oneDNN's bf16 kernel for the *weight
-# gradient* of a convolution at small resolutions is pathologically slow, and an image-GAN step
-# computes one for every conv of both networks. Sampling needs no gradients, and the
-# video training computes weight gradients only for its discriminators, which run in fp32 (the
-# image generator is frozen), so there bf16 wins. On an Intel CPU with AMX, measurements made
-# while planning this series found bf16 + channels_last 2.6x faster for the image-GAN step
-# too: measure on your machine, and pass `bf16 = False` to this notebook where fp32 is
-# faster. In FLOPs: the
-# image-GAN step is 190 GFLOP (101 GFLOP/s in fp32, 45 % of the fp32 peak of 226 GFLOP/s, a
-# 3x3 conv); the full video iteration 1,068 GFLOP (174 GFLOP/s with bf16, 38 % of the bf16 peak).
-#
-# Here is a quick measurement on the generator above, sampling a batch of 16, with the largest
-# pixel difference from fp32 (images are in [-1, 1]):
-
-# %%
-torch.manual_seed(seed)
-speed = bench.generator_throughput(G, batch=16, repeats=params.by_mode(mode, 2, 5))  # the four modes, in turn
-display(Markdown("\n".join(["| mode | images/s | vs fp32 | max abs diff vs fp32 |", "|---|---|---|---|"] + [
-    f"| {r['mode']} | {r['images_per_s']:.0f} | {r['images_per_s'] / speed[0]['images_per_s']:.2f}x | "
-    f"{r['max_abs_diff']:.3f} |" for r in speed])))
-with torch.no_grad():
-    z = torch.randn(6, G.style_dim, generator=torch.Generator().manual_seed(seed + 7))
-    fp32, _ = G([z], randomize_noise=False)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        bf16, _ = G([z], randomize_noise=False)
-show_images(torch.cat([fp32, bf16.float()]), columns=6, size=1.2,
-            titles=["fp32" if j == 0 else "" for j in range(6)] + ["bf16" if j == 0 else "" for j in range(6)])
-plt.show()
-gap = (fp32 - bf16.float()).abs() * 127.5  # in grey levels of 0..255
-print(f"bf16 vs fp32: mean {gap.mean():.2f}, 99th percentile {gap.flatten().quantile(0.99):.1f}, "
-      f"max {gap.max():.1f} grey levels (of 255)")
-
-# %% [markdown]
-# bf16 keeps 8 bits of mantissa, so the pictures differ from fp32 by under one grey level on
-# average and by a few at the worst pixel (on the shipped faces generator): invisible side by side. The speed-ups
-# depend on the machine and on its load; trust `make bench` on your own machine (it also
-# times a whole training step and the video training iteration).
+# **Speed options.** channels_last is on in the CPU presets. bf16 autocast is on for sampling
+# and video training, and off for image-GAN training, whose speed in bf16 depends on the CPU:
+# on the development machine (no AMX) `make bench` once timed an image-GAN step twice as slow
+# in bf16 as in fp32, while a later bf16 training run went three times faster. So measure:
+# `make bench` on your machine, or `bf16 = True` in this notebook. Appendix A2 holds those
+# measurements and the convolution kernel behind them.
 #
 # ## Recap
 #
@@ -874,6 +659,8 @@ print(f"bf16 vs fp32: mean {gap.mean():.2f}, 99th percentile {gap.flatten().quan
 # - $W$ is where the action is: truncation, style mixing, interpolation and the principal
 #   directions all act on $w$, and MoCoGAN-HD's motion generator will move along those
 #   principal directions with a frozen generator.
+# - The CPU presets keep config-f's architecture and shrink its widths, $W$ and R1; the four
+#   shipped generators draw four toy domains (appendix A2: how the faces one was trained).
 #
 # ## Exercises
 #

@@ -1,6 +1,6 @@
-"""Every notebook, executed once in smoke mode.
+"""Every notebook, executed once in smoke mode: the course and the appendix alike.
 
-For each ``notebooks/NN_*.ipynb``: papermill injects the smoke parameters without executing
+For each ``notebooks/NN_*.ipynb`` and ``notebooks/appendix/AN_*.ipynb``: papermill injects the smoke parameters without executing
 (``--prepare-only``) into ``build/nb-smoke/NN_*.ipynb``, with ``out_dir`` set to
 ``build/nb-smoke/NN_*_out/``; then nbval in lax mode executes that copy in a separate pytest
 process and compares the outputs of the cells marked ``# NBVAL_CHECK_OUTPUT`` with the ones
@@ -8,6 +8,7 @@ stored in git. A cell that raises fails the test, so notebooks check their own c
 ``assert``. By hand::
 
     pytest tests/test_notebooks.py -k 00_welcome        # one notebook
+    pytest tests/test_notebooks.py -k A2                # one appendix notebook
     pytest --nbval-lax --nbval-current-env build/nb-smoke/00_welcome.ipynb   # rerun the copy
 """
 
@@ -22,7 +23,7 @@ from mocohd.params import repo_root
 
 ROOT = repo_root()
 BUILD = ROOT / "build" / "nb-smoke"
-NOTEBOOKS = tour.list_notebooks()
+NOTEBOOKS = tour.list_notebooks(appendix=True)  # the course, then the appendix
 SMOKE_LIMIT_S = 600  # per notebook; the budget is under 3 minutes, this catches a hang
 
 

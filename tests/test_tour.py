@@ -38,7 +38,8 @@ def test_tour_runs_all_writes_html_and_summary_and_names_the_failing_cell(folder
     assert (out / "outputs" / "00_good" / "seen.txt").read_text() == "full 5"  # mode, out_dir and -p arrived
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert [(r["notebook"], r["status"]) for r in rows] == [("00_good", "ok"), ("01_bad", "failed"), ("02_other", "ok")]
-    assert "In[4]" in rows[1]["detail"]  # counted in the executed notebook, after the injected cell and "ValueError: size must be 64" in rows[1]["detail"]
+    # In[4]: counted in the executed notebook, after the injected parameters cell
+    assert "In[4]" in rows[1]["detail"] and "ValueError: size must be 64" in rows[1]["detail"]
     assert "| 01_bad | failed |" in (out / "summary.md").read_text()
     err = capsys.readouterr().err
     assert "FAILED 01_bad" in err and "# the broken one" in err
@@ -49,6 +50,59 @@ def test_only_selects_by_prefix(folder, tmp_path):
     assert tour.main(["--notebooks", str(folder), "--out", str(tmp_path / "r"), "--only", "00", "02"]) == 0
     assert sorted(p.name for p in (tmp_path / "r").glob("*.html")) == ["00_good.html", "02_other.html"]
     assert tour.main(["--notebooks", str(folder), "--only", "07"]) == 2
+
+
+@pytest.fixture
+def folder_with_appendix(folder):
+    (folder / "appendix").mkdir()
+    parameters = new_code_cell('mode = "smoke"\nseed = 0\nout_dir = "x"', metadata={"tags": ["parameters"]})
+    for stem in ("A10_later", "A2_extra"):
+        write_notebook(folder / "appendix" / f"{stem}.ipynb", [parameters, new_code_cell("print(mode)")])
+    (folder / "appendix" / "notes.ipynb").write_text("{}")  # not an AN_ notebook: never listed
+    return folder
+
+
+def stems(notebooks):
+    return [nb.stem for nb in notebooks]
+
+
+def test_default_tour_is_the_course_and_appendix_adds_the_appendix(folder_with_appendix):
+    folder = folder_with_appendix
+    course = ["00_good", "01_bad", "02_other"]
+    assert stems(tour.list_notebooks(folder)) == course
+    assert stems(tour.list_appendix(folder)) == ["A2_extra", "A10_later"]  # by number, not by text
+    assert stems(tour.list_notebooks(folder, appendix=True)) == course + ["A2_extra", "A10_later"]
+    # what a tour runs, without running it: the parser's flags through select_notebooks
+    for argv, expected in [([], course), (["--appendix"], course + ["A2_extra", "A10_later"]),
+                           (["--only", "A2"], ["A2_extra"]), (["--only", "01", "A10"], ["01_bad", "A10_later"]),
+                           (["--appendix", "--only", "02"], ["02_other"])]:
+        args = tour.build_parser().parse_args(argv)
+        assert stems(tour.select_notebooks(folder, args.only, args.appendix)) == expected, argv
+
+
+def test_the_repository_course_listing_holds_no_appendix():
+    course, appendix = tour.list_notebooks(), tour.list_appendix()
+    assert course and all(nb.parent == tour.notebooks_dir() and nb.name[:2].isdigit() for nb in course)
+    assert all(nb.parent == tour.appendix_dir() and nb.name.startswith("A") for nb in appendix)
+    assert tour.list_notebooks(appendix=True) == course + appendix
+
+
+def test_only_runs_an_appendix_notebook(folder_with_appendix, tmp_path):
+    out = tmp_path / "r"
+    assert tour.main(["--notebooks", str(folder_with_appendix), "--out", str(out), "--only", "A2"]) == 0
+    assert sorted(p.name for p in out.glob("*.html")) == ["A2_extra.html"]
+
+
+def test_list_shows_the_appendix_apart(capsys):
+    assert tour.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    course, _, appendix = out.partition("Appendix")
+    assert appendix, "--list prints an Appendix part"
+    assert "| `05_training` |" in course and "| `08_evaluation` |" in course
+    for stem, topic in tour.APPENDIX:
+        assert f"| `{stem}` | {topic} |" in appendix and stem not in course
+    assert "| `00_welcome` |" not in appendix
+    assert {stem for stem, _ in tour.APPENDIX}.isdisjoint(stem for stem, _ in tour.SERIES)
 
 
 def test_parse_value():
@@ -81,3 +135,15 @@ def test_store_checked_outputs_keeps_only_marked_cells(tmp_path):
     first_ids = [c.id for c in nb.cells]
     tour.store_checked_outputs("05", tmp_path)
     assert [c.id for c in nbformat.read(target, as_version=4).cells] == first_ids  # stable across rebuilds
+
+
+def test_store_checked_outputs_finds_appendix_notebooks(tmp_path):
+    (tmp_path / "appendix").mkdir()
+    (tmp_path / "appendix" / "A3_tiny.py").write_text(
+        '# %% tags=["parameters"]\nmode = "full"\nseed = 0\nout_dir = "x"\n\n'
+        '# %%\n# NBVAL_CHECK_OUTPUT\nprint("kept", mode)\n')
+    target = tour.store_checked_outputs("A3", tmp_path)
+    assert target == tmp_path / "appendix" / "A3_tiny.ipynb"
+    assert [c.outputs[0].text for c in nbformat.read(target, as_version=4).cells if c.outputs] == ["kept smoke\n"]
+    with pytest.raises(SystemExit, match="A4"):
+        tour.store_checked_outputs("A4", tmp_path)
