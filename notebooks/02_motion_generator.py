@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -214,15 +214,18 @@ viz.show_videos(pc_videos, titles=[f"PC{k + 1} ({ratio[k]:.1%} of var)" for k in
 # |---|---|---|
 # | encoder: one LSTM step on $w_0$ from a zero state | $(h_0, c_0) = \mathrm{LSTM}_{enc}(w_0)$ | `h, c = self.enc_cell(w0)` |
 # | decoder: fresh noise at every frame | $\varepsilon_t \sim \mathcal N(0, I)$, $(h_t, c_t) = \mathrm{LSTM}_{dec}(\varepsilon_t, (h_{t-1}, c_{t-1}))$ | `h, c = self.cell(e, (h, c))` |
-# | coefficients in $[-1, 1]$ | $a_t = \tanh(h_t W + b)$ | `self.coefficients(h)`: `torch.tanh(h @ self.w + self.b)` |
+# | coefficients in $[-1, 1]$ | $a_t = \tanh(h_t A + b)$ | `self.coefficients(h)`: `torch.tanh(h @ self.w + self.b)` |
 # | residual step along the PCs | $w_t = w_{t-1} + \lambda\, a_t\, (PC \odot \sigma)$ | `ws[-1] + self.w_residual * (self.coefficients(h) @ basis)` |
 # | MI head | $\hat\varepsilon_t = \mathrm{fc}_2(\mathrm{ReLU}(\mathrm{fc}_1([h_t; c_t])))$ | `self.predict_noise(h, c)` |
 #
 # The paper's sizes are $w$: 512, $h$: 384, 384 principal directions, $\lambda = 0.2$. Our
 # generator's $W$ has 128 dimensions, so the `full` preset keeps the paper's ratios: $h$ 96 and
-# 96 directions (3/4 of $W$, as 384/512). Initialisation is the official one: each LSTM gate
-# block orthogonal, LSTM biases 0, linear weights orthogonal, $W \sim \mathcal N(0, 0.02^2)$,
-# $b = 0$. A small $W$ means an untrained motion generator barely moves.
+# 96 directions (3/4 of $W$, as 384/512). The output matrix $A$ ($h \times$ `n_pca`; the
+# official code names it `w`, and so does ours, but in this notebook $W$ is the latent space
+# only) turns the LSTM state into one coefficient per principal direction. Initialisation is
+# the official one: each LSTM gate block orthogonal, LSTM biases 0, linear weights orthogonal,
+# $A \sim \mathcal N(0, 0.02^2)$, $b = 0$. A small $A$ means small steps: how small, we
+# measure below.
 
 # %%
 from mocohd.motion import motion_preset
@@ -238,7 +241,7 @@ video_generator = VideoGenerator(G, motion)
 print(cfg)
 for name, module in motion.named_children():
     print(f"  {name:9s} {sum(t.numel() for t in module.parameters()):>7,d} parameters  {module}")
-print(f"  w, b      {motion.w.numel() + motion.b.numel():>7,d} parameters  (h_dim x n_pca, n_pca)")
+print(f"  w, b      {motion.w.numel() + motion.b.numel():>7,d} parameters  (A: h_dim x n_pca, b: n_pca)")
 print(f"trainable in the video generator: {sum(t.numel() for t in video_generator.parameters() if t.requires_grad):,d}")
 
 # %% [markdown]
@@ -260,8 +263,11 @@ assert torch.equal(out["w"][:, 0], G.get_latent(z))  # the latent: exactly
 assert (out["video"][:, 0] - image0).abs().max() < 1e-4  # the image: up to batch-size rounding in the convs
 assert step.abs().max() <= cfg.w_residual + 1e-4
 print(f"video {tuple(out['video'].shape)}; max |frame 0 - G_I(w0)| = {(out['video'][:, 0] - image0).abs().max():.1e}")
-print(f"largest step along a PC: {step.abs().max():.4f} sigma (bound {cfg.w_residual}); "
-      f"typical step {step.abs().mean():.4f} sigma")
+print(f"mean step per frame and direction: {step.abs().mean():.4f} sigma = {step.abs().mean() / cfg.w_residual:.1%} "
+      f"of the bound {cfg.w_residual} sigma (largest {step.abs().max():.4f} sigma)")
+moved = (out["video"][:, -1] - out["video"][:, 0]).abs().mean()  # per pixel, images in [-1, 1]
+print(f"frame {n_frames - 1}: {coords[:, -1].abs().mean():.4f} sigma from w0 per direction; |frame {n_frames - 1} - frame 0| = "
+      f"{moved:.4f} per pixel (the random residual walk of section 1: {distance['residual walk'][-1]:.3f})")
 
 # %% [markdown]
 # The trajectories, as coordinates along the top four principal directions (in $\sigma$
@@ -273,8 +279,17 @@ viz.plot_series(coords[:3, :, :4], names, title="untrained motion generator: (w_
 viz.show_videos(out["video"], titles=[f"video {i}" for i in range(n_videos)], fps=8)
 
 # %% [markdown]
-# Barely any motion: with $W \sim \mathcal N(0, 0.02^2)$ the coefficients $a_t$ stay near 0.
-# To see the *range* the formula allows, scale $W$ up so that $\tanh$ saturates: every
+# The untrained generator does move, but little. With $A \sim \mathcal N(0, 0.02^2)$ each
+# coefficient $a_t$ is a sum over the LSTM state with standard deviation $0.02\,\lVert h_t\rVert$,
+# and $\lVert h_t\rVert$ is about 2 here, so $|a_t|$ averages about 0.03: a few percent of the
+# bound. Measured above (smoke mode, 4 videos): the mean step per frame and direction is
+# 0.0062$\sigma$, 3.1% of the bound $\lambda\sigma = 0.2\sigma$ (largest 0.036$\sigma$); by frame
+# 15 a coordinate is on average 0.041$\sigma$ from $w_0$, and the frame differs from frame 0 by
+# 0.0096 per pixel, against 0.153 for the random residual walk of section 1 (whose steps average
+# half the bound). 0.0096 in $[-1, 1]$ is about one grey level of 255: visible in the plot,
+# hardly in the videos.
+#
+# To see the *range* the formula allows, scale $A$ up so that $\tanh$ saturates: every
 # coefficient is then $\pm 1$ and every frame moves the full $\lambda \sigma_k$ along every
 # direction. That is the speed limit the architecture sets; training decides where, within
 # it, to go.
@@ -284,7 +299,7 @@ import copy
 
 fast = copy.deepcopy(motion)
 with torch.no_grad():
-    fast.w.mul_(100)
+    fast.w.mul_(100)  # A x 100
 fast_generator = VideoGenerator(G, fast)
 with torch.no_grad():
     fast_out = fast_generator(z, n_frames, generator=torch.Generator().manual_seed(seed + 1))
@@ -417,8 +432,8 @@ assert results["objective + MI"]["mi_loss"] < results["objective only"]["mi_loss
 # slightly larger for 2.
 #
 # Why? Two reasons you can check in the code. First, $\mathcal L_m$ only reaches the LSTM and
-# the MI head; $W$ and $b$, which turn $h_t$ into a step, never see it, so whatever the
-# objective wants, $W$ can simply project the noise away. Second, to make $\varepsilon_t$
+# the MI head; $A$ and $b$, which turn $h_t$ into a step, never see it, so whatever the
+# objective wants, $A$ can simply project the noise away. Second, to make $\varepsilon_t$
 # readable from $(h_t, c_t)$ the LSTM learns to keep the *current* noise and forget the old
 # ones, so successive steps are less correlated and their sum, the path, spreads less. The MI
 # loss is a guard against the LSTM *ignoring* its input, a failure that shows up under the
@@ -476,7 +491,8 @@ print("wrote", gif.name, "and mi_experiment.json")
 #   deviation and by $\lambda \tanh(\cdot)$: at most $0.2\,\sigma_k$ per frame along
 #   direction $k$.
 # - The motion generator is an LSTM: one encoder step on $w_0$, then a decoder fed fresh
-#   noise each frame. Untrained, with the official small init, it barely moves.
+#   noise each frame. Untrained, with the official small init, it moves about 3% of its
+#   bound per frame.
 # - The same module unrolls to any length; midpoints in $W$ double the frame rate.
 # - The MI loss makes the noise readable from the LSTM state. In our small experiment that
 #   did not make paths more diverse; its role is to stop the LSTM ignoring its noise.
@@ -489,10 +505,17 @@ print("wrote", gif.name, "and mi_experiment.json")
 #    face stop being the same face by frame 15?
 # 3. In the experiment, measure the spread of the *steps* instead of the positions
 #    (`coords[:, 1:] - coords[:, :-1]`). Does the MI loss change the picture?
-# 4. Train with the MI loss and freeze `w` and `b` (`model.w.requires_grad_(False)`): does the
-#    spread now grow? Explain with the first reason above.
+# 4. Train with the MI loss and freeze $A$ and $b$ (`model.w.requires_grad_(False)`, and
+#    `model.b`): does the spread now grow? Explain with the first reason above.
 # 5. Compute the correlation between successive LSTM states $h_t$, $h_{t+1}$ with and without
 #    the MI loss. Does the second reason hold?
-# 6. Notebook 05's ablation compares runs of 230 and 800 iterations; the paper trains for
-#    tens of thousands. Train both ablation runs further (`FACES_STEPS=2000 make checkpoints`)
-#    and rerun its section 9: does a difference appear with time?
+# 6. How long is the paper's training? The official scripts train for 20 epochs on UCF-101
+#    (its README says 100), 100 on FaceForensics and 200 on Sky time-lapse, an epoch being one
+#    clip from each video. At a batch of 16, UCF-101's 13,320 videos give 832 iterations per
+#    epoch (about 17,000 in 20 epochs) and FaceForensics' 704 training videos (official issue
+#    #10) give 44 (about 4,400 in 100 epochs; the released FaceForensics checkpoint is from
+#    epoch 799, about 35,000). These are our estimates from the video counts, not logged
+#    figures. Notebook 05's MI ablation stops at 230 and 800 iterations, and its 800-iteration
+#    run recorded 6,481 s of wall time (`data/checkpoints/ablation/faces_motion_mi_800.json`).
+#    At that rate, how long would 4,400 iterations take here, and which setting of notebook 05
+#    would you shrink first?

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 04 · The video discriminator
 #
-# The motion generator is trained against two critics. The image discriminator (notebook 03,
-# or its in-domain PatchGAN twin) judges single frames; the **video discriminator** judges
+# The motion generator is trained against two critics. The image discriminators (notebook 03:
+# the in-domain pair PatchGAN and the contrastive one) judge frames; the **video discriminator** judges
 # *motion*: it is a PatchGAN with 3D convolutions, so every cell of its output map scores a
 # small block of space *and time*. Here we build it, look at its output maps, and train it
 # briefly to tell real toy clips from two kinds of fakes that have perfect frames but wrong
