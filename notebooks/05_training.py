@@ -31,11 +31,12 @@
 # - how to measure motion without a human: read the toy world's true factors off every frame;
 # - what the mutual-information loss does in the real loop: the same run with and without it.
 #
-# **What it costs** (2-core CPU, measured; `python -m mocohd.tour --only 05` prints the time):
-# - `mode="smoke"`: about 1½ minutes (3 iterations at reduced size: every line runs, nothing is learned).
-# - `mode="full"`: about 20 minutes: 200 training iterations of the full preset (about 4 s each where
-#   the CPU has bf16 instructions; `faces_motion.json` records 800 in 56 min), then section 8's and
-#   section 9's measurements on 32 videos each (about 5 minutes).
+# **What it costs** (2-core CPU; `python -m mocohd.tour --only 05` prints the time):
+# - `mode="smoke"`: about 30 seconds (27 s measured, in bf16 and in fp32 alike: 3 iterations at
+#   reduced size, every line runs, nothing is learned).
+# - `mode="full"`: about 25 minutes: 200 training iterations of the full preset at 5.3 s each
+#   (measured in bf16 here; 9.1 s in fp32, which `bf16="auto"` picks on a CPU without bf16
+#   instructions: about 35 minutes), then sections 8 and 9 on 32 videos each (estimated, not timed).
 #
 # Research that goes beyond the paper (why these toy faces do not blink, and a model that does)
 # lives apart, in `notebooks/appendix/A1_why_toy_faces_do_not_blink`.
