@@ -79,7 +79,7 @@ from mocohd.hardware import has_native_bf16
 from mocohd.metrics.toy_features import video_factors
 from mocohd.params import by_mode, validate
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
-from mocohd.viz import plot_series, show_videos
+from mocohd.viz import show_videos
 
 p = validate(mode, seed, out_dir, image_checkpoint=image_checkpoint, motion_checkpoint=motion_checkpoint,
              sky_motion_checkpoint=sky_motion_checkpoint,
@@ -140,14 +140,12 @@ plt.show()
 
 
 # %% [markdown]
-# ## 1. Measuring motion with the toy world's factors
+# ## 1. The clips this log starts from
 #
-# Real toy clips come with their true factors; generated ones do not, but the feature network
-# of the FD_toy metric (notebook 01) was trained to *read* those factors off a frame. Reading
-# them off every frame of the generated faces gives curves we can check: identity factors (skin,
-# hair, face shape) should stay flat within a clip, motion factors (eyes, mouth, head turn) move.
-# We summarise each factor by its spread over time within a clip, averaged over clips, and
-# compare with the same number on real toy clips.
+# Notebook 05, section 8 reads the toy world's factors off every frame of the shipped faces
+# model's clips and of real toy clips, and compares their spread over time. The same clips
+# (same seeds) are drawn here once, for the sections below to read: `real` toy clips, `fake`
+# clips of the shipped model, and the factors read off each (`real_f`, `fake_f`, `names`).
 
 # %%
 from mocohd.data.toyworld import make_clips
@@ -159,20 +157,9 @@ with torch.no_grad():
     fake = vg(z, n_frames=16, generator=torch.Generator().manual_seed(seed + 3))["video"].clamp(-1, 1)
 fake_f, names = video_factors(fake, "faces")
 real_f, _ = video_factors(real.video, "faces")
-real_s, fake_s = factor_spread(real_f, names), factor_spread(fake_f, names)  # std over time within a clip
-show = ["motion:eye_open", "motion:mouth_open", "motion:yaw", "motion:pitch",
-        "identity:face_rx", "identity:skin_r", "identity:hair_r"]
-idx = [names.index(n) for n in show]
-print(f"{'factor':18s} {'real clips':>11s} {'generated':>11s}   (std over time within a clip, {n_videos} clips)")
-for n in show:
-    print(f"{n:18s} {real_s['per_factor'][n]:11.3f} {fake_s['per_factor'][n]:11.3f}")
-# One number per kind: how much motion factors move, relative to how much identity factors drift.
-for label, sp in (("real", real_s), ("generated", fake_s)):
-    print(f"{label:10s} motion spread {sp['motion']:.3f}   identity drift {sp['identity']:.3f}")
-fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
-plot_series(real_f[0][:, idx], [names[i] for i in idx], ax=axes[0], title="a real toy clip")
-plot_series(fake_f[0][:, idx], [names[i] for i in idx], ax=axes[1], title="a generated clip")
-plt.show()
+for label, factors in (("real", real_f), ("generated", fake_f)):
+    spread = factor_spread(factors, names)  # std over time within a clip
+    print(f"{label:10s} motion spread {spread['motion']:.3f}   identity drift {spread['identity']:.3f}")
 
 # %% [markdown]
 # ## What longer training buys, and what a better image generator buys
