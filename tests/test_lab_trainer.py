@@ -134,3 +134,15 @@ def test_held_image_lets_the_image_discriminator_play_the_held_game(tiny_generat
     with pytest.raises(ValueError, match="cross-domain one never sees real clips"):
         LabVideoGANTrainer(lab_small(tiny_generator, held_fakes="eye_open", held_image=True, cross_domain=True),
                         tmp_path / "cross")
+
+
+def test_a_lab_run_resumes_only_under_the_lab_trainer(tiny_generator, tmp_path):  # noqa: F811
+    """The paper's trainer would continue a lab run without its extra games, silently: it refuses;
+    the lab trainer continues a paper run (its options then add to the paper's loop)."""
+    LabVideoGANTrainer(lab_small(tiny_generator, frozen_fakes=True, steps=1), tmp_path / "lab").fit(progress=False)
+    with pytest.raises(ValueError, match="trained by mocohd.lab.trainer.*resume it with that trainer"):
+        VideoGANTrainer(small(tiny_generator), tmp_path / "lab").load(tmp_path / "lab" / "checkpoint.pt")
+    VideoGANTrainer(small(tiny_generator, steps=1), tmp_path / "paper").fit(progress=False)
+    resumed = LabVideoGANTrainer(lab_small(tiny_generator), tmp_path / "paper")
+    resumed.load(tmp_path / "paper" / "checkpoint.pt")
+    assert resumed.step == 1 and resumed.state()["trainer"] == "mocohd.lab.trainer"

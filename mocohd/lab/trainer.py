@@ -118,6 +118,8 @@ class LabVideoGANTrainer(VideoGANTrainer):
     """The paper's loop with the lab's games and terms, through the base class's hooks."""
 
     shape_settings = SHAPE_SETTINGS + ("steered_real",)  # other real clips: a resume must keep it
+    name = "mocohd.lab.trainer"
+    resumes = (VideoGANTrainer.name, name)  # a paper run may go on with the lab's extras
 
     def __init__(self, cfg: LabVideoGANConfig, out_dir):
         if not isinstance(cfg, LabVideoGANConfig):

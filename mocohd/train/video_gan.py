@@ -227,6 +227,8 @@ class VideoGANTrainer:
     and the ``extra_*`` hooks, so what a subclass adds is visible in one place."""
 
     shape_settings = SHAPE_SETTINGS  # what a resumed run must keep (a subclass may add its own)
+    name = "mocohd.train.video_gan"  # recorded in checkpoints, so another trainer's runs are not resumed here
+    resumes = ("mocohd.train.video_gan",)  # the trainers whose checkpoints this one continues
 
     def __init__(self, cfg: VideoGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
@@ -470,7 +472,7 @@ class VideoGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
                 "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
-                "machines": self.machines}
+                "machines": self.machines, "trainer": self.name}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -480,6 +482,10 @@ class VideoGANTrainer:
     def load(self, path: str | Path) -> dict:
         """Resume from a run checkpoint (returns it, for a subclass to read its own keys)."""
         ckpt = load_checkpoint(path, FORMAT)
+        if ckpt.get("trainer", self.name) not in self.resumes:  # checkpoints before 2026-12-07 do not say
+            raise ValueError(f"{path} was trained by {ckpt['trainer']}, whose losses and real clips this trainer "
+                             f"({self.name}) does not have: resume it with that trainer (python -m "
+                             f"{ckpt['trainer']}), or train into a new --out folder")
         check_image_generator(ckpt, self.cfg.image_generator, path)
         check_same_networks(ckpt.get("config", {}), to_dict(self.cfg), path, self.shape_settings,
                             to_dict(type(self.cfg)()))
