@@ -20,12 +20,12 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ..config import ImageGANConfig, from_dict, to_dict
 from ..hardware import bf16_warning, machine_log, machine_signature, training_device
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
 from .log import append_csv
-from mocohd.checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .diffaugment import diff_augment
 
 FORMAT = "mocohd.image_gan"

@@ -47,6 +47,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..augment import warp
+from ..checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
+                          set_rng_state, sha256)
 from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, preset, to_dict
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
@@ -60,8 +62,6 @@ from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
 from .cli import add_config_args, config_overrides
 from .log import append_csv
-from mocohd.checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
-                         set_rng_state, sha256)
 
 FORMAT = "mocohd.video_gan"
 
