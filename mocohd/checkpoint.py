@@ -8,6 +8,7 @@ leaves a broken checkpoint behind, and it loads with ``weights_only=True``.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import tempfile
@@ -16,6 +17,17 @@ from pathlib import Path
 import torch
 
 VERSION = 1
+
+# Classes that ``weights_only`` loading may build besides tensors and containers. rosinality's
+# StyleGAN2 training script pickles its command line, an ``argparse.Namespace``, into every
+# checkpoint as ``args``; a Namespace only holds attributes, and runs no code when unpickled.
+SAFE_GLOBALS = (argparse.Namespace,)
+
+
+def torch_load(path: str | Path):
+    """``torch.load(path, weights_only=True)`` that also reads the :data:`SAFE_GLOBALS`."""
+    with torch.serialization.safe_globals(list(SAFE_GLOBALS)):
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> Path:
@@ -47,7 +59,7 @@ def read_torch_file(path: str | Path):
         raise FileNotFoundError(f"no checkpoint at {path}; check the path, or run `make checkpoints` "
                                 "to rebuild the shipped ones")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch_load(path)
     except Exception as exc:  # truncated file, not a torch file, pickled objects...
         raise ValueError(f"{path} is not a readable mocohd checkpoint ({type(exc).__name__}: {exc}); "
                          "it may be truncated or from another program: re-download or retrain it") from exc

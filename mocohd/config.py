@@ -102,13 +102,16 @@ def from_dict(cls, d: dict):
 class VideoGANConfig:
     """MoCoGAN-HD's video training (official names in comments)."""
 
-    data: str = "toy:faces"  # "toy:<domain>" or a dataset folder (UCF-101, frame folders, mp4s)
+    data: str = "toy:faces"  # "toy:<domain>", "carphone" (the real clip) or a dataset folder (UCF-101, frame folders, mp4s)
     n_clips: int = 1000  # toy clips drawn for training
     image_generator: str = "data/checkpoints/faces_64.pt"  # --img_g_weights: mocohd or rosinality file
     pca: str = ""  # --save_pca_path; default: <image_generator without .pt>.pca.pt
     motion: str = "full"  # motion preset: sizes of the LSTM (mocohd.motion.MOTION_PRESETS)
     discriminators: str = "full"  # discriminator preset (mocohd.discriminators.DiscriminatorConfig)
     ndf: int = 0  # width of the PatchGANs' first conv; 0: the preset's (official 64, full preset 32)
+    # the PatchGANs' coarser scales: "official" (vid2vid's rule, min(64, ndf * 2**(num_D-1-i)))
+    # or "flat" (ndf at every scale, as runs trained before 2026-12-07: see legacy_video_config)
+    d_widths: str = "official"
     # --video_frame_size: the frame size both discriminators see; 0: the preset's (official 128
     # beside a 256 px generator, full preset 64 beside a 64 px one)
     video_frame_size: int = 0
@@ -143,6 +146,16 @@ VIDEO_PRESETS = {
     "paper": dict(motion="paper", discriminators="paper", batch=16, steps=100_000, bf16=False, channels_last=False,
                   image_generator="pretrained_models/faceforensics-fid10.9920-snapshot-008765.pt"),
 }
+
+
+# Settings added after runs were shipped, with the value those older runs were trained with
+# (a checkpoint's config without the key was written before the setting existed).
+VIDEO_LEGACY = {"d_widths": "flat"}
+
+
+def legacy_video_config(saved: dict) -> dict:
+    """A checkpoint's video config with settings it predates filled in as they were then."""
+    return {**VIDEO_LEGACY, **saved} if saved else saved
 
 
 def video_preset(name: str, **overrides) -> VideoGANConfig:

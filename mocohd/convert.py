@@ -3,18 +3,22 @@
 MoCoGAN-HD reads only the ``g_ema`` entry of such a file: the FFHQ, AFHQ-dog, UCF-101,
 FaceForensics and Sky time-lapse generators its authors released are all in this format
 (NVIDIA's ``.pkl`` files must first go through rosinality's ``convert_weight.py``). Since
-mocohd's modules use rosinality's attribute names, the state dict maps key for key; the
-architecture (size, style_dim, n_mlp, channel_multiplier) is read off the tensors' shapes.
+mocohd's modules use rosinality's attribute names, the state dict maps key for key. The
+architecture (size, style_dim, n_mlp, channel_multiplier) is read from the file's own ``args``
+(the training script's command line, which rosinality's checkpoints carry) where it has them,
+and checked against the tensors' shapes; a bare state dict is sized from its shapes alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 from pathlib import Path
 
 import torch
 
+from .checkpoint import torch_load
 from .image_generator import Generator
 from .state_dicts import mismatch_lines, shapes_of, strip_prefix
 
@@ -35,6 +39,39 @@ def infer_generator_kwargs(sd: dict) -> dict:
     return dict(size=size, style_dim=style_dim, n_mlp=n_mlp, channel_multiplier=channel_multiplier)
 
 
+ARGS_NAMES = {"size": "size", "latent": "style_dim", "n_mlp": "n_mlp", "channel_multiplier": "channel_multiplier"}
+
+
+def recorded_generator_kwargs(args) -> dict:
+    """The architecture a rosinality checkpoint's ``args`` (an ``argparse.Namespace`` or a dict)
+    records, in mocohd's names; {} when there are none."""
+    if args is None:
+        return {}
+    values = vars(args) if isinstance(args, argparse.Namespace) else args
+    if not isinstance(values, dict):
+        raise ValueError(f"the checkpoint's 'args' is a {type(args).__name__}, not the training script's "
+                         "argparse.Namespace or a dict: it is not a rosinality StyleGAN2 checkpoint")
+    return {ours: int(values[theirs]) for theirs, ours in ARGS_NAMES.items() if values.get(theirs) is not None}
+
+
+def generator_kwargs(sd: dict, args=None) -> dict:
+    """The architecture of a rosinality ``g_ema``: the file's ``args`` where it records them
+    (the shapes cannot tell the channel multiplier below 64 px, where every layer is 512
+    wide), each checked against what the shapes show."""
+    from_shapes = infer_generator_kwargs(sd)
+    recorded = recorded_generator_kwargs(args)
+    # the shapes decide everything but a multiplier they cannot see (a generator under 64 px)
+    checkable = [k for k in recorded if k != "channel_multiplier" or from_shapes["size"] >= 64]
+    disagree = [f"{k}: args say {recorded[k]}, the tensors' shapes say {from_shapes[k]}"
+                for k in checkable if recorded[k] != from_shapes[k]]
+    if disagree:
+        raise ValueError("the checkpoint's args disagree with its g_ema weights (" + "; ".join(disagree) + "): "
+                         "the file may have been edited or mixed from two runs; pass the architecture "
+                         "explicitly (load_rosinality_generator(path, size=..., channel_multiplier=...)) "
+                         "if you know it")
+    return {**from_shapes, **recorded}
+
+
 def check_state_dict(model: torch.nn.Module, sd: dict, what: str = "checkpoint") -> None:
     """Raise ONE error listing every missing, unexpected and mis-shaped key."""
     problems = mismatch_lines(shapes_of(model), sd)
@@ -53,12 +90,13 @@ def load_rosinality_generator(source: str | Path | dict, **overrides) -> Generat
         if not path.is_file():
             raise FileNotFoundError(f"no StyleGAN2 checkpoint at {path}; download the released generator "
                                     "(see README, 'Bring real checkpoints') and pass its local path")
-        source = torch.load(path, map_location="cpu", weights_only=True)
+        source = torch_load(path)
     sd = source.get("g_ema", source) if isinstance(source, dict) else source
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ValueError("expected a rosinality checkpoint dict with a 'g_ema' state dict of tensors")
     sd = strip_prefix(sd)
-    kwargs = {**infer_generator_kwargs(sd), **overrides}
+    args = source.get("args") if "g_ema" in source else None
+    kwargs = {**(generator_kwargs(sd, args) if not overrides else infer_generator_kwargs(sd)), **overrides}
     g = Generator(**kwargs)
     check_state_dict(g, sd, "rosinality g_ema")
     g.load_state_dict(sd)

@@ -41,7 +41,11 @@ class DiscriminatorConfig:
     channels: int = 3  # colour channels of one frame
     num_D: int = 2  # scales of the PatchGANs
     n_layers: int = 3  # strided convs per PatchGAN scale
-    ndf: int = 64  # first PatchGAN width (doubles per layer up to 512)
+    ndf: int = 64  # first PatchGAN width of the finest scale (doubles per layer up to 512)
+    # "official": scale i's first conv is min(64, ndf * 2**(num_D - 1 - i)) wide (vid2vid's rule:
+    # the coarser scales are wider, up to 64); "flat": ndf at every scale (mocohd before
+    # 2026-12-07; the runs trained then keep it). The two agree at ndf 64.
+    widths: str = "official"
     d_ch: int = 96  # BigGAN D base width
     proj_dim: int = 256  # projection head size (l_len)
     q_len: int = 4096  # queue length per set (real, fake)
@@ -115,6 +119,24 @@ def patch_layers(in_channels: int, ndf: int = 64, n_layers: int = 3, dims: int =
     return stages
 
 
+WIDTH_RULES = ("official", "flat")
+NDF_MAX = 64  # vid2vid's cap on a coarser scale's first width
+
+
+def scale_width(ndf: int, i: int, num_D: int, rule: str = "official") -> int:
+    """First-conv width of PatchGAN scale ``i`` of ``num_D`` (scale 0 sees the coarsest input).
+
+    The official code (vid2vid's ``MultiscaleDiscriminator``) gives the coarser scales more
+    channels, ``min(64, ndf * 2**(num_D - 1 - i))``: a coarse scale sees fewer pixels, so it
+    can afford them. With the default ndf 64 every scale is 64 wide; at ndf 32 the coarse
+    scale of two is 64 wide."""
+    if rule not in WIDTH_RULES:
+        raise ValueError(f"widths={rule!r}: use 'official' (vid2vid's rule) or 'flat' (ndf at every scale)")
+    if rule == "flat":
+        return ndf
+    return min(NDF_MAX, ndf * 2 ** (num_D - 1 - i))
+
+
 def init_patch_weights(module: nn.Module) -> None:
     """Conv weights ~ N(0, 0.02), as pix2pixHD's ``weights_init`` (biases keep PyTorch's init)."""
     for m in module.modules():
@@ -153,25 +175,27 @@ class MultiscalePatchDiscriminator(nn.Module):
 
     Args:
         in_channels: 6 for frame pairs / in-domain videos, 3 for plain clips.
-        ndf: width of the first conv of every scale.
+        ndf: width of the first conv of the finest scale.
         n_layers: strided convs per scale.
         num_D: number of scales.
         dims: 2 for images (B, C, H, W), 3 for videos (B, C, T, H, W).
         frames: clip length T (3D only): for T <= 16 the coarser scales are pooled in
             space only, so short clips keep their time resolution; longer clips are
             pooled in time too.
+        widths: "official" (the coarser scales wider, see :func:`scale_width`) or "flat".
 
     ``forward(x)`` returns a list over scales (finest first) of lists of intermediate
     maps; the last map of each scale holds the patch logits.
     """
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, num_D: int = 2,
-                 dims: int = 2, frames: int = 16):
+                 dims: int = 2, frames: int = 16, widths: str = "official"):
         super().__init__()
         _, _, pool = _layers_by_dims(dims)
         self.num_D, self.n_stages, self.dims = num_D, n_layers + 2, dims
         for i in range(num_D):
-            for j, stage in enumerate(patch_layers(in_channels, ndf, n_layers, dims)):
+            width = scale_width(ndf, i, num_D, widths)
+            for j, stage in enumerate(patch_layers(in_channels, width, n_layers, dims)):
                 setattr(self, f"scale{i}_layer{j}", stage)  # official checkpoint names
         stride = 2 if dims == 2 or frames > 16 else (1, 2, 2)
         self.downsample = pool(3, stride=stride, padding=1, count_include_pad=False)
@@ -197,14 +221,15 @@ class MultiscalePatchDiscriminator(nn.Module):
 
 def build_image_discriminator(cfg: DiscriminatorConfig) -> MultiscalePatchDiscriminator:
     """In-domain image D: sees (frame 0, frame k) pairs, 2 x channels."""
-    return MultiscalePatchDiscriminator(2 * cfg.channels, cfg.ndf, cfg.n_layers, cfg.num_D, dims=2)
+    return MultiscalePatchDiscriminator(2 * cfg.channels, cfg.ndf, cfg.n_layers, cfg.num_D, dims=2, widths=cfg.widths)
 
 
 def build_video_discriminator(cfg: DiscriminatorConfig, cross_domain: bool = False) -> MultiscalePatchDiscriminator:
     """Video D: in-domain sees 2 x channels over T-1 frames; cross-domain the plain clip."""
     in_channels = cfg.channels if cross_domain else 2 * cfg.channels
     frames = cfg.frames if cross_domain else cfg.frames - 1
-    return MultiscalePatchDiscriminator(in_channels, cfg.ndf, cfg.n_layers, cfg.num_D, dims=3, frames=frames)
+    return MultiscalePatchDiscriminator(in_channels, cfg.ndf, cfg.n_layers, cfg.num_D, dims=3, frames=frames,
+                                        widths=cfg.widths)
 
 
 # --------------------------------------------------------------------------------------

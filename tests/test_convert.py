@@ -57,3 +57,49 @@ def test_missing_file_and_wrong_content(tmp_path):
     torch.save({"g_ema": {"weird": torch.zeros(1)}}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a rosinality"):
         load_rosinality_generator(tmp_path / "x.pt")
+
+
+def rosinality_training_file(path, size, channel_multiplier, args_multiplier=None, style_dim=64, n_mlp=2):
+    """A file as rosinality's train.py writes it: g_ema beside the script's argparse.Namespace."""
+    import argparse
+
+    sd = fake_rosinality_file(path, size, style_dim, n_mlp, channel_multiplier)
+    args = argparse.Namespace(size=size, latent=style_dim, n_mlp=n_mlp, r1=10, batch=16,
+                              channel_multiplier=channel_multiplier if args_multiplier is None else args_multiplier)
+    torch.save({"g_ema": sd, "g": {}, "d": {}, "args": args}, path)
+    return sd
+
+
+def test_a_training_checkpoint_with_args_loads_and_its_args_are_believed(tmp_path):
+    from mocohd.convert import generator_kwargs
+
+    path = tmp_path / "stylegan2-32.pt"
+    sd = rosinality_training_file(path, 32, channel_multiplier=1)
+    # below 64 px every layer is 512 wide: the shapes alone cannot tell the multiplier (they guess 2)
+    assert infer_generator_kwargs(sd)["channel_multiplier"] == 2
+    g = load_rosinality_generator(path)  # the pickled Namespace is read under weights_only
+    assert g.size == 32
+    ckpt = torch.load(path, weights_only=False)
+    assert generator_kwargs(sd, ckpt["args"]) == dict(size=32, style_dim=64, n_mlp=2, channel_multiplier=1)
+    assert generator_kwargs(sd, vars(ckpt["args"]))["channel_multiplier"] == 1  # args as a plain dict too
+
+
+def test_args_that_contradict_the_weights_are_refused(tmp_path):
+    path = tmp_path / "mixed-64.pt"
+    rosinality_training_file(path, 64, channel_multiplier=2, args_multiplier=1)
+    with pytest.raises(ValueError, match="channel_multiplier: args say 1, the tensors' shapes say 2"):
+        load_rosinality_generator(path)
+    assert load_rosinality_generator(path, channel_multiplier=2).size == 64  # the user may override
+
+
+def test_a_checkpoint_with_a_pickled_program_is_still_refused(tmp_path):
+    import os
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+
+    torch.save({"g_ema": {}, "args": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(Exception, match="Weights only load failed|Unsupported global"):
+        load_rosinality_generator(tmp_path / "evil.pt")
+    assert not (tmp_path / "ran").exists()

@@ -32,11 +32,14 @@ PAPER, FULL, SMOKE = (DiscriminatorConfig.preset(n) for n in ("paper", "full", "
 # the module code, so that a renamed submodule shows up here.
 
 
-def official_patch_layout(in_ch, ndf=64, n_layers=3, num_D=2, dims=2, prefix="module.netD."):
+def official_patch_layout(in_ch, ndf=64, n_layers=3, num_D=2, dims=2, prefix="module.netD.", flat=False):
+    """vid2vid's MultiscaleDiscriminator: scale i's NLayerDiscriminator is built with
+    ndf_i = min(64, ndf * 2**(num_D - 1 - i)) (``flat``: ndf everywhere, mocohd's old rule)."""
     k = (4,) * dims
-    widths = [in_ch] + [min(ndf * 2**i, 512) for i in range(n_layers + 1)] + [1]
     table = {}
     for i in range(num_D):
+        ndf_i = ndf if flat else min(64, ndf * 2 ** (num_D - 1 - i))
+        widths = [in_ch] + [min(ndf_i * 2**j, 512) for j in range(n_layers + 1)] + [1]
         for j in range(n_layers + 2):
             base = f"{prefix}scale{i}_layer{j}."
             table[base + "0.weight"] = (widths[j + 1], widths[j], *k)
@@ -298,6 +301,28 @@ def test_paper_layouts_match_the_official_keys(paper_contrastive):
     assert layout(build_video_discriminator(PAPER), "module.netD.") == official_patch_layout(6, dims=3)
     assert layout(build_video_discriminator(PAPER, True), "module.netD.") == official_patch_layout(3, dims=3)
     assert layout(paper_contrastive, "module.") == official_contrastive_layout(PAPER_BLOCKS, 256, 4096)
+
+
+@pytest.mark.parametrize("ndf", [16, 32, 64])
+def test_patch_widths_follow_the_official_rule_at_every_ndf(ndf):
+    cfg = PAPER.with_(ndf=ndf)
+    assert layout(build_image_discriminator(cfg), "module.netD.") == official_patch_layout(6, ndf=ndf, dims=2)
+    assert layout(build_video_discriminator(cfg, True), "module.netD.") == official_patch_layout(3, ndf=ndf, dims=3)
+    d = build_video_discriminator(cfg)
+    ckpt = fake_checkpoint(official_patch_layout(6, ndf=ndf, dims=3))
+    load_official_state_dict(d, ckpt)  # a checkpoint of the official code at this ndf loads
+    assert torch.equal(d.scale0_layer0[0].weight, ckpt["module.netD.scale0_layer0.0.weight"])
+    # the coarse scale (scale0) is min(64, 2 ndf) wide, the fine one ndf
+    assert d.scale0_layer0[0].out_channels == min(64, 2 * ndf) and d.scale1_layer0[0].out_channels == ndf
+
+
+def test_flat_widths_keep_the_old_layout_and_a_coarse_three_scale_rule():
+    cfg = FULL.with_(widths="flat")
+    assert layout(build_image_discriminator(cfg), "module.netD.") == official_patch_layout(6, ndf=32, dims=2, flat=True)
+    three = MultiscalePatchDiscriminator(3, ndf=16, num_D=3, dims=2)
+    assert [three.scale_stages(i)[0][0].out_channels for i in range(3)] == [64, 32, 16]
+    with pytest.raises(ValueError, match="'official'.*'flat'"):
+        MultiscalePatchDiscriminator(3, ndf=16, dims=2, widths="wide")
 
 
 @pytest.mark.parametrize("prefix", ["module.netD.", "netD.", ""])

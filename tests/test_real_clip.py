@@ -49,3 +49,19 @@ def test_bad_arguments():
         real_clip.carphone_clip(frames=61, time_step=2)
     with pytest.raises(ValueError, match="time_step"):
         real_clip.carphone_clip(time_step=0)
+
+
+def test_carphone_clips_are_every_window_and_its_mirror():
+    clips = real_clip.CarphoneClips(frames=8, time_step=3, size=32)
+    span = 7 * 3 + 1
+    assert len(clips) == 2 * (120 - span + 1)
+    whole = real_clip.carphone_clip("pristine", size=32)
+    n = len(clips) // 2
+    assert torch.equal(clips[0]["video"], whole[0:span:3])
+    assert torch.equal(clips[5]["video"], whole[5:5 + span:3])  # window 5 starts at frame 5
+    assert torch.equal(clips[n + 5]["video"], whole[5:5 + span:3].flip(-1))  # and its mirror image
+    pooled = real_clip.CarphoneClips(frames=8, time_step=3, size=16, supersample=2)[0]["video"]
+    big = real_clip.carphone_clip("pristine", size=32)[0:span:3]
+    assert torch.allclose(pooled, torch.nn.functional.avg_pool2d(big, 2))
+    with pytest.raises(ValueError, match="too few.*lower --frames"):
+        real_clip.CarphoneClips(frames=64, time_step=2)

@@ -16,7 +16,7 @@ from mocohd.config import image_preset, to_dict, video_preset
 from mocohd.hardware import machine_signature, training_device
 from mocohd.pca import fit_w_pca, save_w_pca
 from mocohd.train.image_gan import ImageGANTrainer, export_generator
-from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
+from mocohd.train.video_gan import VideoGANTrainer, discriminators_from, load_video_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,13 +254,28 @@ def test_ndf_sets_the_patchgan_width_and_a_resume_must_keep_it(tiny_generator, t
     preset = VideoGANTrainer(small(tiny_generator), tmp_path / "preset")
     wide = VideoGANTrainer(small(tiny_generator, ndf=24), tmp_path / "wide")
     assert preset.d_cfg.ndf == 16 and wide.d_cfg.ndf == 24  # the smoke preset's 16, then the flag's
-    first_conv = [m for m in wide.d_3d.modules() if isinstance(m, torch.nn.Conv3d)][0]
-    assert first_conv.out_channels == 24
+    # the finest scale's first conv is ndf wide, the coarse one min(64, 2 ndf) (the official rule)
+    assert wide.d_3d.scale1_layer0[0].out_channels == 24 and wide.d_3d.scale0_layer0[0].out_channels == 48
+    assert wide.d_img.scale1_layer0[0].out_channels == 24 and wide.d_img.scale0_layer0[0].out_channels == 48
     wide.save()
     with pytest.raises(ValueError, match=r"--ndf 24 \(now 0\).*new --out folder"):
         VideoGANTrainer(small(tiny_generator), tmp_path / "preset").load(tmp_path / "wide" / "checkpoint.pt")
     with pytest.raises(ValueError, match="positive width"):
         VideoGANTrainer(small(tiny_generator, ndf=-1), tmp_path / "bad")
+
+
+def test_a_run_from_before_the_width_rule_resumes_with_flat_widths(tiny_generator, tmp_path):
+    old = VideoGANTrainer(small(tiny_generator, d_widths="flat"), tmp_path / "old")
+    assert old.d_3d.scale0_layer0[0].out_channels == old.d_3d.scale1_layer0[0].out_channels == 16
+    old.fit(progress=False)
+    ckpt = torch.load(tmp_path / "old" / "checkpoint.pt", weights_only=True)
+    del ckpt["config"]["d_widths"]  # as every checkpoint written before the setting existed
+    torch.save(ckpt, tmp_path / "old" / "checkpoint.pt")
+    nets = discriminators_from(ckpt, tmp_path / "old" / "checkpoint.pt")  # built flat, as trained
+    assert nets["d_3d"].scale0_layer0[0].out_channels == 16
+    VideoGANTrainer(small(tiny_generator, d_widths="flat"), tmp_path / "old").load(tmp_path / "old" / "checkpoint.pt")
+    with pytest.raises(ValueError, match=r"--d-widths flat \(now official\)"):
+        VideoGANTrainer(small(tiny_generator), tmp_path / "old").load(tmp_path / "old" / "checkpoint.pt")
 
 
 def test_video_frame_size_shows_the_discriminators_real_and_generated_frames_pooled_alike(tiny_generator, tmp_path):

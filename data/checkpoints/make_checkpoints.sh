@@ -112,9 +112,11 @@ wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group st
 #    (what longer training buys, and what a better image generator buys); the MI ablation, made twice from
 #    the same seed over the 1200-step faces generator, with and without the MI loss (notebook 05),
 #    each kept at ABLATION_STEPS and at FACES_STEPS in data/checkpoints/ablation/.
+# Every run of steps 3-12 was trained before the PatchGANs' coarse scale followed the
+# official width rule: --d-widths flat rebuilds them as they were (step 13 uses the rule).
 video() {  # domain steps run-suffix image-generator [extra trainer flags]
   $PY -m mocohd.train video --preset full --data "toy:$1" --image-generator "$4" \
-      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume "${@:5}"
+      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat "${@:5}"
 }
 ship_video() {  # domain run-suffix steps [ship flags]
   stage "$RUNS/video_$1$2" "$3"
@@ -124,7 +126,7 @@ ship_video() {  # domain run-suffix steps [ship flags]
 # plus the extra games and terms it is given) and its ship command, which records those flags.
 lab_video() {  # domain steps run-suffix image-generator [extra trainer flags]
   $PY -m mocohd.lab.trainer --preset full --data "toy:$1" --image-generator "$4" \
-      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume "${@:5}"
+      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat "${@:5}"
 }
 ship_lab_video() {  # domain run-suffix steps [ship flags]
   stage "$RUNS/video_$1$2" "$3"

@@ -87,3 +87,34 @@ def face_box() -> tuple[int, int, int]:
     top = int(round(FACE_CENTER[1] - FACE_SIDE / 2))
     return left, top, FACE_SIDE
 
+
+
+class CarphoneClips(torch.utils.data.Dataset):
+    """Training clips cut from the one real talking-head video (``--data carphone``).
+
+    One 120-frame video is a tiny dataset: every window of ``frames`` frames, ``time_step``
+    apart, is a clip (16 frames at step 2: 90 windows), and each window also comes mirrored
+    left to right (a head turning the other way is as natural), so 180 clips in all. Clips
+    are (T, 3, size, size) in [-1, 1], the face box cropped; ``supersample`` reads them at
+    ``size * supersample`` and average-pools to ``size``, as toy clips are for a discriminator
+    smaller than G_I."""
+
+    def __init__(self, frames: int = 16, time_step: int = 2, size: int = 64, supersample: int = 1,
+                 version: str = "pristine"):
+        video = carphone_clip(version, size=size * supersample)  # (120, 3, S, S)
+        if supersample > 1:
+            video = torch.nn.functional.avg_pool2d(video, supersample)
+        span = (frames - 1) * time_step + 1
+        if span > len(video):
+            raise ValueError(f"the carphone clip has {len(video)} frames, too few for {frames} frames "
+                             f"{time_step} apart ({span} frames); lower --frames or --time-step")
+        self.video, self.frames, self.time_step = video, frames, time_step
+        self.starts = list(range(len(video) - span + 1))
+
+    def __len__(self) -> int:
+        return 2 * len(self.starts)
+
+    def __getitem__(self, i: int) -> dict:
+        start = self.starts[i % len(self.starts)]
+        clip = self.video[start: start + (self.frames - 1) * self.time_step + 1: self.time_step]
+        return {"video": clip.flip(-1) if i >= len(self.starts) else clip}

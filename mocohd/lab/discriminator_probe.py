@@ -144,13 +144,13 @@ def _load_run(checkpoint) -> dict:
     """An in-domain toy-world run checkpoint's discriminators and video generator, read once
     (a run checkpoint is large), with its domain, the Ds' frame size and the pooling factor."""
     from mocohd.checkpoint import load_checkpoint
-    from mocohd.config import from_dict
+    from mocohd.config import from_dict, legacy_video_config
     from mocohd.lab.config import LabVideoGANConfig
     from mocohd.train.video_gan import FORMAT, check_frame_sizes, discriminators_from, video_generator_from
 
     ckpt = load_checkpoint(checkpoint, FORMAT)
     nets = discriminators_from(ckpt, checkpoint)
-    cfg = from_dict(LabVideoGANConfig, ckpt["config"])  # the paper's settings and the lab's (off if absent)
+    cfg = from_dict(LabVideoGANConfig, legacy_video_config(ckpt["config"]))  # the paper's settings and the lab's (off if absent)
     if not cfg.data.startswith("toy:"):
         raise ValueError(f"{checkpoint} was trained on {cfg.data}; the probe needs toy-world clips, whose "
                          "motion factors it can hold at rest (a run with --data toy:faces or toy:animals)")

@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 from ..augment import warp
 from ..checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
                           set_rng_state, sha256)
-from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, preset, to_dict
+from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, legacy_video_config, preset, to_dict
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
@@ -102,7 +102,7 @@ def check_image_generator(ckpt: dict, path: str | Path, source: str | Path = "th
 
 
 # settings that change the networks' shapes or what they see: a resumed run must keep them
-SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "video_frame_size", "frames", "cross_domain")
+SHAPE_SETTINGS = ("motion", "discriminators", "ndf", "d_widths", "video_frame_size", "frames", "cross_domain")
 
 
 def check_same_networks(saved: dict, now: dict, path, settings=SHAPE_SETTINGS, defaults: dict | None = None) -> None:
@@ -127,7 +127,8 @@ def toy_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1, hold
 
 
 def open_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1):
-    """Real clips (T, 3, size, size) in [-1, 1]: toy world, or a folder in an official layout.
+    """Real clips (T, 3, size, size) in [-1, 1]: toy world, the carphone clip, or a folder in an
+    official layout.
 
     ``supersample`` (toy world only): draw the clips at the image generator's size and
     average-pool them to ``size`` as the fakes are, so that a discriminator smaller than G_I
@@ -135,6 +136,10 @@ def open_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1):
     as the official loader does."""
     if cfg.data.startswith("toy:"):
         return toy_video_dataset(cfg, size, supersample)
+    if cfg.data == "carphone":  # the one real talking-head clip mocohd ships with
+        from ..data.real_clip import CarphoneClips
+
+        return CarphoneClips(cfg.frames, cfg.time_step, size, supersample)
     from ..data import folders
     from ..data.folders import check_root
 
@@ -207,7 +212,7 @@ def discriminator_config(cfg: VideoGANConfig) -> DiscriminatorConfig:
     if cfg.video_frame_size < 0:
         raise ValueError(f"video_frame_size={cfg.video_frame_size}: give the discriminators' frame size in pixels, "
                          "or 0 for the discriminator preset's")
-    d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames)
+    d_cfg = DiscriminatorConfig.preset(cfg.discriminators).with_(frames=cfg.frames, widths=cfg.d_widths)
     d_cfg = d_cfg.with_(size=cfg.video_frame_size) if cfg.video_frame_size else d_cfg
     return d_cfg.with_(ndf=cfg.ndf) if cfg.ndf else d_cfg
 
@@ -487,7 +492,7 @@ class VideoGANTrainer:
                              f"({self.name}) does not have: resume it with that trainer (python -m "
                              f"{ckpt['trainer']}), or train into a new --out folder")
         check_image_generator(ckpt, self.cfg.image_generator, path)
-        check_same_networks(ckpt.get("config", {}), to_dict(self.cfg), path, self.shape_settings,
+        check_same_networks(legacy_video_config(ckpt.get("config", {})), to_dict(self.cfg), path, self.shape_settings,
                             to_dict(type(self.cfg)()))
         sd = ckpt["state_dicts"]
         for name, m in self.trainable_modules().items():
@@ -588,7 +593,7 @@ def load_discriminators(path: str | Path) -> dict:
 
 def discriminators_from(ckpt: dict, path: str | Path) -> dict:
     """:func:`load_discriminators` on a checkpoint already read from ``path``."""
-    cfg = from_dict(VideoGANConfig, ckpt["config"])
+    cfg = from_dict(VideoGANConfig, legacy_video_config(ckpt["config"]))
     if "d_3d" not in ckpt["state_dicts"]:
         raise ValueError(f"{path} holds no discriminators (a shipped motion file keeps only the motion "
                          "generator); give the run's own checkpoint, RUN_FOLDER/checkpoint.pt")
@@ -659,8 +664,8 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
     if args.threads:
         torch.set_num_threads(args.threads)
     if data := args.data:
-        if data.startswith("toy:") is False and not Path(data).exists():
-            p.error(f"--data {data}: no such folder; use toy:<domain> or a dataset folder")
+        if not data.startswith("toy:") and data != "carphone" and not Path(data).exists():
+            p.error(f"--data {data}: no such folder; use toy:<domain>, carphone (the real clip) or a dataset folder")
     cfg = video_config(args, config_cls)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:  # launched by torchrun
