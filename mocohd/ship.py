@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from mocohd.config import ImageGANConfig, from_dict, image_preset, to_dict, video_preset
+from mocohd.config import ImageGANConfig, from_dict, image_preset, legacy_video_config, to_dict, video_preset
 from mocohd.data.toyworld import DRAWABLE
 from mocohd.image_generator import Generator
 from mocohd.pca import fit_w_pca, pca_path_for, save_w_pca

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 30 hours on 2 cores).
+# Rebuild every file shipped in data/checkpoints/ from scratch (CPU; about 33 hours on 2 cores).
 # Each step resumes where it stopped, so the script can be interrupted and started again.
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
-# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS / NEAREST_STEPS
+# BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS / NEAREST_STEPS /
+# XD_STEPS / XD_ABLATION_STEPS / CARPHONE_STEPS
 # override the training lengths, W_NEAREST step 12's nearest-path weight
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
@@ -294,3 +295,60 @@ NEAREST="$RUNS/video_faces_big_eyes_blinks_nearest"
 lab_video faces_big_eyes_blinks "$NEAREST_STEPS" _nearest data/checkpoints/ablation/faces_big_eyes_blinks_64.pt \
     --video-frame-size 32 --steered-real true --steered-within-reach true --n-clips 320 --w-nearest "$W_NEAREST"
 ship_lab_video faces_big_eyes_blinks _nearest "$NEAREST_STEPS" --name faces_blinks_motion --note "$NEAREST_NOTE"
+
+# 13. Cross-domain synthesis (notebook 06): content from the animals image generator (trained
+#     on single frames only), motion from toy-faces clips, seen only by the 3D D; the paper's
+#     loop with --cross-domain true and the official PatchGAN widths. Shipped at XD_STEPS
+#     (animals_from_faces_motion.pt); its first XD_ABLATION_STEPS iterations are the seed-0
+#     "with contrastive" arm of the ablation, whose other runs (seeds 1 and 2 with, seeds 0-2
+#     with --no-contrastive) stop there too, in ablation/. Then the carphone demo: the toy-faces
+#     generator moved by the one real clip (--data carphone), and the measurements of notebook
+#     06 (identity drift of every arm, what the 3D D judges) in ablation/cross_domain.json.
+XD_STEPS=${XD_STEPS:-200}
+XD_ABLATION_STEPS=${XD_ABLATION_STEPS:-60}
+CARPHONE_STEPS=${CARPHONE_STEPS:-100}
+xd() {  # run-suffix steps [extra trainer flags]
+  $PY -m mocohd.train video --preset full --data toy:faces --image-generator data/checkpoints/animals_64.pt \
+      --cross-domain true --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_faces_xd_animals$1" --resume "${@:3}"
+}
+ship_xd() {  # run-suffix steps name [ship flags]
+  stage "$RUNS/video_faces_xd_animals$1" "$2"
+  $PY -m mocohd.ship video --domain faces --run "$RUNS/video_faces_xd_animals$1_at$2" --name "$3" "${@:4}"
+}
+(xd "" "$XD_ABLATION_STEPS"
+ ship_xd "" "$XD_ABLATION_STEPS" animals_from_faces_motion_seed0_"$XD_ABLATION_STEPS" --out-dir data/checkpoints/ablation
+ xd "" "$XD_STEPS"
+ ship_xd "" "$XD_STEPS" animals_from_faces_motion
+ $PY -m mocohd.train video --preset full --data carphone --image-generator data/checkpoints/faces_64.pt \
+     --cross-domain true --steps "$CARPHONE_STEPS" --ckpt-every 10 --threads 1 --out "$RUNS/video_carphone_xd_faces" --resume
+ stage "$RUNS/video_carphone_xd_faces" "$CARPHONE_STEPS"
+ $PY -m mocohd.ship video --domain carphone --run "$RUNS/video_carphone_xd_faces_at$CARPHONE_STEPS" \
+     --name faces_from_carphone_motion) &
+(for s in 0 1 2; do
+   xd "_nocontrastive_seed$s" "$XD_ABLATION_STEPS" --seed "$s" --no-contrastive
+   ship_xd "_nocontrastive_seed$s" "$XD_ABLATION_STEPS" "animals_from_faces_motion_nocontrastive_seed${s}_$XD_ABLATION_STEPS" \
+       --out-dir data/checkpoints/ablation
+   if [ "$s" != 0 ]; then
+     xd "_seed$s" "$XD_ABLATION_STEPS" --seed "$s"
+     ship_xd "_seed$s" "$XD_ABLATION_STEPS" "animals_from_faces_motion_seed${s}_$XD_ABLATION_STEPS" \
+         --out-dir data/checkpoints/ablation
+   fi
+ done) &
+wait_all
+A=data/checkpoints/ablation
+$PY -m mocohd.metrics.cross_domain --json "$A/cross_domain.json" --arm \
+    "with contrastive=animals:$A/animals_from_faces_motion_seed0_$XD_ABLATION_STEPS.pt" \
+    "with contrastive=animals:$A/animals_from_faces_motion_seed1_$XD_ABLATION_STEPS.pt" \
+    "with contrastive=animals:$A/animals_from_faces_motion_seed2_$XD_ABLATION_STEPS.pt" \
+    "w/o contrastive=animals:$A/animals_from_faces_motion_nocontrastive_seed0_$XD_ABLATION_STEPS.pt" \
+    "w/o contrastive=animals:$A/animals_from_faces_motion_nocontrastive_seed1_$XD_ABLATION_STEPS.pt" \
+    "w/o contrastive=animals:$A/animals_from_faces_motion_nocontrastive_seed2_$XD_ABLATION_STEPS.pt" \
+    "shipped cross-domain=animals:data/checkpoints/animals_from_faces_motion.pt" \
+    "in-domain faces=faces:data/checkpoints/faces_motion.pt" \
+  --gap "with contrastive=$RUNS/video_faces_xd_animals_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "with contrastive=$RUNS/video_faces_xd_animals_seed1_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "with contrastive=$RUNS/video_faces_xd_animals_seed2_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "w/o contrastive=$RUNS/video_faces_xd_animals_nocontrastive_seed0_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "w/o contrastive=$RUNS/video_faces_xd_animals_nocontrastive_seed1_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "w/o contrastive=$RUNS/video_faces_xd_animals_nocontrastive_seed2_at$XD_ABLATION_STEPS/checkpoint.pt" \
+    "shipped cross-domain=$RUNS/video_faces_xd_animals_at$XD_STEPS/checkpoint.pt"
