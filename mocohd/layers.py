@@ -138,9 +138,15 @@ class ModulatedConv2d(nn.Module):
         return self._grouped(x, style) if self.fused else self._scaled(x, style)
 
     def _demod(self, weight, style):
-        """1 / ||w * s|| per sample and output channel: (B, out)."""
-        w = weight[None] * style[:, None, :, None, None]  # (B, out, in, k, k)
-        return torch.rsqrt(w.pow(2).sum([2, 3, 4]) + 1e-8)
+        """1 / ||w * s|| per sample and output channel: (B, out).
+
+        The squared norm of output filter o of sample b is sum_{i,k} (w[o,i,k] s[b,i])^2
+        = sum_i s[b,i]^2 * sum_k w[o,i,k]^2: a (B, in) x (in, out) product. The grouped form
+        builds the per-sample weight (B, out, in, k, k), tens of millions of numbers per layer
+        at the paper's widths, only to square and sum it (and backpropagate through it)."""
+        squared = weight.pow(2).sum([2, 3])  # (out, in), in the weight's precision
+        with torch.autocast(style.device.type, enabled=False):  # not in bf16: the elementwise form never was
+            return torch.rsqrt(style.to(squared.dtype).pow(2) @ squared.t() + 1e-8)
 
     def _scaled(self, x, style):
         b = x.shape[0]

@@ -38,6 +38,14 @@ def test_modulated_conv_grouped_equals_scaled(upsample):
     b.load_state_dict(a.state_dict())
     x, s = torch.randn(3, 6, 7, 7, dtype=torch.float64), torch.randn(3, 8, dtype=torch.float64)
     torch.testing.assert_close(a(x, s), b(x, s))
+    # and the same gradients, to the input, the styles and both networks' weights
+    xa, sa, xb, sb = (t.clone().requires_grad_() for t in (x, s, x, s))
+    upstream = torch.randn_like(a(x, s))
+    (a(xa, sa) * upstream).sum().backward()
+    (b(xb, sb) * upstream).sum().backward()
+    for got, want in ((xa.grad, xb.grad), (sa.grad, sb.grad), (a.weight.grad, b.weight.grad),
+                      (a.modulation.weight.grad, b.modulation.weight.grad)):
+        torch.testing.assert_close(got, want)
 
 
 def test_demodulation_gives_unit_variance_outputs():

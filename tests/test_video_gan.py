@@ -206,6 +206,28 @@ def test_ship_an_ablation_under_its_own_name(tiny_generator, tmp_path):
         "video"].shape == (1, 3, 3, 32, 32)
 
 
+def test_ship_a_cross_domain_run_on_the_carphone_clip(tiny_generator, tmp_path):
+    import json
+
+    from mocohd.ship import ship_video
+
+    run = tmp_path / "run"
+    cfg = small(tiny_generator, data="carphone", cross_domain=True, steps=1)
+    trainer = VideoGANTrainer(cfg, run)
+    assert len(trainer.dataset) == 2 * (120 - 15 + 1)  # every 8-frame window at stride 2, and its mirror
+    trainer.fit(progress=False)
+    (run / "config.json").write_text(json.dumps(to_dict(cfg)))
+    prov = ship_video("carphone", run, tmp_path / "out", name="faces_from_carphone_motion")
+    assert " --data carphone " in prov["command"] and " --cross-domain true" in prov["command"]
+    assert recorded_config(prov["command"]) == to_dict(cfg)  # the command trains this very run again
+    assert "cross-domain" in prov["what"] and "carphone" in prov["what"] and "CarphoneClips" in prov["data"]["source"]
+    # a run from before the width rule records the widths it was trained with
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    del ckpt["config"]["d_widths"]
+    torch.save(ckpt, run / "checkpoint.pt")
+    assert " --d-widths flat" in ship_video("carphone", run, tmp_path / "out", name="old")["command"]
+
+
 def test_a_run_stopped_early_records_the_iterations_it_reached(tiny_generator, tmp_path):
     """A run shipped on a time budget (config steps 2, stopped at 1): the recorded command must
     train to the shipped iteration, not to the config's goal."""
