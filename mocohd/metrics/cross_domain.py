@@ -41,9 +41,11 @@ def generated_clips(video_generator, n_videos: int = 32, n_frames: int = 16, see
 
 
 def consistency(video: torch.Tensor, domain: str, net: ToyFeatureNet | None = None) -> dict:
-    """Identity drift and motion spread of clips, read as ``domain``'s factors."""
+    """Identity drift, motion spread and their ratio for clips, read as ``domain``'s factors."""
     numbers = clip_numbers(video, domain, net)
-    return {"identity_drift": numbers["identity_drift"], "motion_spread": numbers["motion_spread"]}
+    drift, motion = numbers["identity_drift"], numbers["motion_spread"]
+    # a still video drifts not at all: per unit of motion is the fair comparison
+    return {"identity_drift": drift, "motion_spread": motion, "drift_per_motion": drift / max(motion, 1e-8)}
 
 
 def mean_sd(values: list[float]) -> dict:
@@ -51,7 +53,7 @@ def mean_sd(values: list[float]) -> dict:
             "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-KEYS = ("identity_drift", "motion_spread")
+KEYS = ("identity_drift", "motion_spread", "drift_per_motion")
 
 
 def consistency_table(arms: dict[str, tuple[str, list]], real_domains=("animals", "faces"), n_videos: int = 32,
@@ -75,10 +77,11 @@ def consistency_table(arms: dict[str, tuple[str, list]], real_domains=("animals"
 
 
 def format_consistency(table: dict) -> str:
-    lines = [f"{'':34s} {'identity drift':>18s} {'motion spread':>18s}   n"]
+    lines = [f"{'':34s} {'identity drift':>18s} {'motion spread':>18s} {'drift per motion':>18s}   n"]
     for label, row in table.items():
         cells = [f"{row[k]['mean']:.4f} ± {row[k]['sd']:.4f}" for k in KEYS]
-        lines.append(f"{label:34s} {cells[0]:>18s} {cells[1]:>18s}   {len(row['identity_drift']['values'])}")
+        lines.append(f"{label:34s} {cells[0]:>18s} {cells[1]:>18s} {cells[2]:>18s}   "
+                     f"{len(row['identity_drift']['values'])}")
     return "\n".join(lines)
 
 

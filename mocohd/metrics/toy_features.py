@@ -32,7 +32,8 @@ from torch import nn
 
 from mocohd.data.toyworld import DOMAINS, LABELS, VARIANTS, ToyClips, check_domain
 from mocohd.data.toyworld import VERSION as TOY_WORLD_VERSION
-from mocohd.metrics.frechet import feature_statistics, frechet_distance
+from mocohd.checkpoint import sha256
+from mocohd.metrics.protocol import RANDOM_INIT, Score, frechet_score
 
 FORMAT = "mocohd.toy_features"
 VERSION = 1
@@ -112,11 +113,17 @@ class ToyFeatureNet(nn.Module):
 
     Per width: a 3x3 conv with stride 2, then a 3x3 conv; four widths take 64x64 to 4x4.
     Global average pooling and a linear layer with ReLU give the ``feature_dim`` features.
+
+    It is a :class:`~mocohd.metrics.protocol.FeatureNetwork` (``name``, ``weights_sha256``,
+    ``input_size``, ``features``), so FD_toy is computed by the same code as FVD.
     """
+
+    name = "ToyFeatureNet (toy world)"
 
     def __init__(self, config: dict):
         super().__init__()
         self.config = config
+        self.weights_sha256 = RANDOM_INIT  # load_toy_feature_net sets the file's sha256
         layers, channels = [], 3
         for width in config["widths"]:
             layers += [_conv_bn_relu(channels, width, 2), _conv_bn_relu(width, width, 1)]
@@ -128,6 +135,10 @@ class ToyFeatureNet(nn.Module):
         heads |= {f"{d}_label": nn.Linear(dim, len(names)) for d, names in config["labels"].items()}
         heads |= {f"{d}_factors": nn.Linear(dim, len(names)) for d, names in config["factors"].items()}
         self.heads = nn.ModuleDict(heads)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return (self.config["input_size"], self.config["input_size"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Features ``(B, feature_dim)`` of prepared images ``(B, 3, 64, 64)`` (see ``prepare_images``)."""
@@ -240,6 +251,7 @@ def load_toy_feature_net(path: str | Path | None = None) -> ToyFeatureNet:
                       f"the toy world is now version {TOY_WORLD_VERSION}; {FIX} to retrain it", stacklevel=2)
     net = ToyFeatureNet(config)
     net.load_state_dict(checkpoint["state_dict"])
+    net.weights_sha256 = sha256(path)
     return net.to(memory_format=torch.channels_last).eval()  # channels_last: faster convs on CPU
 
 
@@ -255,11 +267,18 @@ def image_frechet_distance(images_a: torch.Tensor, images_b: torch.Tensor, net: 
     ``ToyFeatureNet`` (default: the shipped one). Use thousands of images per set for a
     stable number; with fewer the value is biased upwards (compare the floor at the
     same N). Not FID: its scale is set by the toy-feature network, see the module docs.
+    :func:`image_frechet_score` gives the same number with its protocol.
     """
+    return image_frechet_score(images_a, images_b, net, batch_size).value
+
+
+def image_frechet_score(images_a: torch.Tensor, images_b: torch.Tensor, net: ToyFeatureNet | None = None,
+                        batch_size: int = 256) -> Score:
+    """FD_toy with its protocol line (number of images, network, the weights' sha256)."""
     net = net if net is not None else load_toy_feature_net()
-    stats_a = feature_statistics(net.features(images_a, batch_size))
-    stats_b = feature_statistics(net.features(images_b, batch_size))
-    return frechet_distance(*stats_a, *stats_b)
+    size = net.config["input_size"]
+    return frechet_score(net, images_a, images_b, metric="FD_toy", frames=None, stride=None,
+                         resize=f"{size}x{size} area/bilinear", batch_size=batch_size, unit="images")
 
 
 @torch.no_grad()
