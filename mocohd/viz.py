@@ -233,6 +233,27 @@ def plot_losses(losses, x: str = "step", smooth: int = 1, ax=None, title: str = 
     return ax
 
 
+def train_with_live_plot(trainer, steps: int, columns, redraws: int = 20) -> list[dict]:
+    """Run ``trainer.train_step()`` until ``trainer.step == steps``, redrawing the loss curves
+    of ``columns`` (keys of the step's logs) about ``redraws`` times in the notebook's output.
+    Returns one row per iteration: {"step", **logs}."""
+    import matplotlib.pyplot as plt
+    from IPython.display import clear_output, display
+
+    history = []
+    fig, ax = plt.subplots(figsize=(7, 3))
+    while trainer.step < steps:
+        history.append({"step": trainer.step + 1, **trainer.train_step()})
+        if trainer.step % max(1, steps // redraws) == 0 or trainer.step == steps:
+            ax.clear()
+            plot_losses({k: [h[k] for h in history] for k in ("step", *columns)}, ax=ax,
+                        smooth=5 if len(history) > 10 else 1)
+            clear_output(wait=True)
+            display(fig)
+    plt.close(fig)
+    return history
+
+
 def plot_probe(result: dict, axes=None):
     """A discriminator probe (``mocohd.lab.discriminator_probe.probe``) as bars: for the
     3D D and the image D, each motion factor's effect (score of the clip as drawn minus the

@@ -62,7 +62,6 @@ import json
 
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import clear_output, display
 
 from mocohd.config import video_preset
 from mocohd.hardware import has_native_bf16
@@ -70,7 +69,7 @@ from mocohd.metrics.toy_features import video_factors
 from mocohd.motion import pca_coordinates
 from mocohd.params import by_mode, validate
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
-from mocohd.viz import plot_losses, plot_series, show_videos
+from mocohd.viz import plot_series, show_videos, train_with_live_plot
 
 SHIPPED_DOMAINS = ("faces", "sky")
 if domain not in SHIPPED_DOMAINS:
@@ -215,18 +214,8 @@ show_videos(before, titles=[f"z{i}" for i in range(len(before))], fps=6)
 # $G_I$ with gradients to the latents is most of the cost (`make bench` splits it up).
 
 # %%
-history = []
-fig, ax = plt.subplots(figsize=(7, 3))
-while trainer.step < steps:
-    logs = trainer.train_step()
-    history.append({"step": trainer.step, **logs})
-    if trainer.step % max(1, steps // 20) == 0 or trainer.step == steps:
-        ax.clear()
-        plot_losses({k: [h[k] for h in history] for k in ("step", "g_3d", "g_2d", "mi", "d_3d", "d_2d")}, ax=ax,
-                    smooth=5 if len(history) > 10 else 1)
-        clear_output(wait=True)
-        display(fig)
-plt.close(fig)
+# calls trainer.train_step() until `steps`, redrawing the curves as it goes (mocohd/viz.py)
+history = train_with_live_plot(trainer, steps, ("g_3d", "g_2d", "mi", "d_3d", "d_2d"))
 trainer.save()
 print(f"trained {trainer.step} iterations; checkpoint in {p['out_dir'] / 'checkpoint.pt'}")
 assert all(torch.isfinite(torch.tensor(list(h.values()))).all() for h in history)

@@ -59,7 +59,6 @@ import json
 
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import clear_output, display
 
 from mocohd.augment import warp
 from mocohd.config import video_preset
@@ -70,7 +69,7 @@ from mocohd.metrics import cross_domain
 from mocohd.metrics.toy_features import video_factors
 from mocohd.params import by_mode, validate
 from mocohd.train.video_gan import VideoGANTrainer, load_video_generator
-from mocohd.viz import plot_losses, plot_series, show_images, show_videos
+from mocohd.viz import plot_series, show_images, show_videos, train_with_live_plot
 
 p = validate(mode, seed, out_dir, content_checkpoint=content_checkpoint,
              faces_image_checkpoint=faces_image_checkpoint, cross_motion_checkpoint=cross_motion_checkpoint,
@@ -155,18 +154,7 @@ show_images(torch.stack(views, 1).flatten(0, 1), columns=5,
 # length plus one).
 
 # %%
-history = []
-fig, ax = plt.subplots(figsize=(7, 3))
-while trainer.step < steps:
-    logs = trainer.train_step()
-    history.append({"step": trainer.step, **logs})
-    if trainer.step % max(1, steps // 10) == 0 or trainer.step == steps:
-        ax.clear()
-        plot_losses({k: [h[k] for h in history] for k in ("step", "g_3d", "g_2d", "match", "d_3d", "d_2d",
-                                                          "contrastive")}, ax=ax, smooth=5 if len(history) > 10 else 1)
-        clear_output(wait=True)
-        display(fig)
-plt.close(fig)
+history = train_with_live_plot(trainer, steps, ("g_3d", "g_2d", "match", "d_3d", "d_2d", "contrastive"))
 trainer.save()
 assert all(torch.isfinite(torch.tensor(list(h.values()))).all() for h in history)
 print(f"{trainer.step} iterations; checkpoint (with its discriminators) in {trainer.out / 'checkpoint.pt'}")

@@ -81,3 +81,21 @@ def test_widgets():
     slider, image = scrubber.children
     slider.value = 3
     assert slider.max == 4 and image.value[:4] == b"\x89PNG"
+
+
+def test_train_with_live_plot_runs_to_the_step_and_keeps_every_row():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mocohd.viz import train_with_live_plot
+
+    class Counting:  # a trainer whose losses say which iteration made them
+        step = 3  # resumed: three iterations already done
+
+        def train_step(self):
+            self.step += 1
+            return {"g": float(self.step), "d": -float(self.step)}
+
+    history = train_with_live_plot(Counting(), 7, ("g", "d"), redraws=2)
+    assert [h["step"] for h in history] == [4, 5, 6, 7]
+    assert [h["g"] for h in history] == [4.0, 5.0, 6.0, 7.0] and history[-1]["d"] == -7.0
