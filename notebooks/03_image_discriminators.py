@@ -145,8 +145,11 @@ plt.show()
 #
 # Two closed forms to check against the module. A k4/p2 convolution with stride $s$ maps $n$
 # pixels to $\lfloor n/s \rfloor + 1$; a convolution from $c$ to $c'$ channels has $16cc' + c'$
-# parameters. At the paper's 128x128 this gives maps of 19x19 and 11x11. (The paper-size network
-# is built on PyTorch's `meta` device: shapes without memory.)
+# parameters. At the paper's 128x128 this gives maps of 19x19 and 11x11. The official code
+# (from vid2vid) widens the coarse scale: scale $i$ of `num_D` starts at
+# $\min(64, \mathrm{ndf}\cdot 2^{\mathrm{num\_D}-1-i})$ channels, so at the paper's ndf 64 both
+# scales are alike, and at our smaller ndf the coarse one (`scale0`) is twice as wide. (The
+# paper-size network is built on PyTorch's `meta` device: shapes without memory.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -165,7 +168,8 @@ def describe_pair_d(d, c, n):
     maps = final_maps(d(torch.zeros(1, 2 * c.channels, n, n)))
     n_params = sum(t.numel() for t in d.parameters())
     assert [tuple(m.shape[2:]) for m in maps] == [(map_side(n),) * 2, (map_side(n // 2),) * 2]
-    assert n_params == c.num_D * patch_params(2 * c.channels, c.ndf, c.n_layers)
+    widths = [min(64, c.ndf * 2 ** (c.num_D - 1 - i)) for i in range(c.num_D)]  # each scale's first width
+    assert n_params == sum(patch_params(2 * c.channels, w, c.n_layers) for w in widths)
     return f"input (6, {n}, {n}) -> maps " + ", ".join(str(tuple(m.shape[1:])) for m in maps) + f"; {n_params:,} parameters"
 
 

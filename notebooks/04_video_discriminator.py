@@ -122,7 +122,9 @@ plt.show()
 # instance norm (no affine, running statistics) after stages 2-4, LeakyReLU 0.2. A stack of
 # k4 convolutions with these strides sees a 70x70 pixel patch per output cell (1 + 3·(1+2+4+8+8) = 70).
 # The second scale sees the clip average-pooled 2x **in space only** (clips of at most 16 frames
-# keep their time resolution), so its cells cover 140x140 pixels of the original.
+# keep their time resolution), so its cells cover 140x140 pixels of the original. Its first
+# stage is $\min(64, 2\,\mathrm{ndf})$ wide (the official width rule, notebook 03): the same as
+# the first scale's at the paper's ndf 64, twice as wide at ours.
 # Each stage's output is returned (the official `getIntermFeat`); the losses use the last.
 #
 # The shapes at the paper's size (128x128, 16 frames; built on PyTorch's `meta` device: shapes
