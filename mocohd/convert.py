@@ -54,17 +54,18 @@ def recorded_generator_kwargs(args) -> dict:
     return {ours: int(values[theirs]) for theirs, ours in ARGS_NAMES.items() if values.get(theirs) is not None}
 
 
-def generator_kwargs(sd: dict, args=None) -> dict:
+def generator_kwargs(sd: dict, args=None, check: bool = True) -> dict:
     """The architecture of a rosinality ``g_ema``: the file's ``args`` where it records them
     (the shapes cannot tell the channel multiplier below 64 px, where every layer is 512
-    wide), each checked against what the shapes show."""
+    wide), each checked against what the shapes show unless ``check`` is False (the caller
+    overrides the architecture itself)."""
     from_shapes = infer_generator_kwargs(sd)
     recorded = recorded_generator_kwargs(args)
     # the shapes decide everything but a multiplier they cannot see (a generator under 64 px)
     checkable = [k for k in recorded if k != "channel_multiplier" or from_shapes["size"] >= 64]
     disagree = [f"{k}: args say {recorded[k]}, the tensors' shapes say {from_shapes[k]}"
                 for k in checkable if recorded[k] != from_shapes[k]]
-    if disagree:
+    if disagree and check:
         raise ValueError("the checkpoint's args disagree with its g_ema weights (" + "; ".join(disagree) + "): "
                          "the file may have been edited or mixed from two runs; pass the architecture "
                          "explicitly (load_rosinality_generator(path, size=..., channel_multiplier=...)) "
@@ -96,7 +97,7 @@ def load_rosinality_generator(source: str | Path | dict, **overrides) -> Generat
         raise ValueError("expected a rosinality checkpoint dict with a 'g_ema' state dict of tensors")
     sd = strip_prefix(sd)
     args = source.get("args") if "g_ema" in source else None
-    kwargs = {**(generator_kwargs(sd, args) if not overrides else infer_generator_kwargs(sd)), **overrides}
+    kwargs = {**generator_kwargs(sd, args, check=not overrides), **overrides}
     g = Generator(**kwargs)
     check_state_dict(g, sd, "rosinality g_ema")
     g.load_state_dict(sd)
