@@ -29,7 +29,8 @@ from mocohd.data.toyworld import make_clips
 from mocohd.discriminators import build_video_discriminator, video_input_cross_domain
 from mocohd.metrics.motion_stats import clip_numbers
 from mocohd.metrics.toy_features import ToyFeatureNet, load_toy_feature_net
-from mocohd.train.video_gan import FORMAT, discriminator_config, load_video_generator, pool_to_size
+from mocohd.train.video_gan import (FORMAT, discriminator_config, load_video_generator, pool_to_size,
+                                    video_generator_from)
 
 
 @torch.no_grad()
@@ -91,7 +92,7 @@ def format_consistency(table: dict) -> str:
 
 def load_cross_domain_video_d(run_checkpoint: str | Path) -> dict:
     """A cross-domain run's trained 3D D (frozen, left in train mode as it trained) with its
-    config and the frame size it sees."""
+    config, the discriminators' sizes and the checkpoint it was read from."""
     ckpt = load_checkpoint(run_checkpoint, FORMAT)
     cfg = from_dict(VideoGANConfig, legacy_video_config(ckpt["config"]))
     if not cfg.cross_domain:
@@ -103,7 +104,8 @@ def load_cross_domain_video_d(run_checkpoint: str | Path) -> dict:
     d_cfg = discriminator_config(cfg)
     d_3d = build_video_discriminator(d_cfg, cross_domain=True)
     d_3d.load_state_dict(ckpt["state_dicts"]["d_3d"])
-    return {"config": cfg, "d_cfg": d_cfg, "d_3d": d_3d.train().requires_grad_(False), "step": ckpt["step"]}
+    return {"config": cfg, "d_cfg": d_cfg, "d_3d": d_3d.train().requires_grad_(False), "step": ckpt["step"],
+            "checkpoint": ckpt}  # read once: a run checkpoint with its discriminators is large
 
 
 @torch.no_grad()
@@ -129,7 +131,7 @@ def content_gap(run_checkpoint: str | Path, n_clips: int = 32, seed: int = 5, n_
     other = "animals" if video_domain == "faces" else "faces"
     clips = {f"real {video_domain}": make_clips(video_domain, n_clips, cfg.frames, 64, seed=seed).video,
              f"real {other}, same motion": make_clips(other, n_clips, cfg.frames, 64, seed=seed).video}
-    g = load_video_generator(run_checkpoint)
+    g = video_generator_from(d["checkpoint"], run_checkpoint)
     clips["generated"] = generated_clips(g, n_videos or n_clips, cfg.frames, seed)
     scores = {k: video_d_score(d["d_3d"], v, size) for k, v in clips.items()}
     real, same_motion = scores[f"real {video_domain}"], scores[f"real {other}, same motion"]
