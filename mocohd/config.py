@@ -43,9 +43,12 @@ class ImageGANConfig:
     augment: bool = False  # DiffAugment (translation, cutout, colour) on real and fake
     # speed options (measured in `make bench`). bf16 autocast halves sampling time here, but
     # made the training step slower in most bench runs on this CPU (AVX512-BF16 without AMX:
-    # oneDNN's bf16 weight-gradient convs are slow at small resolutions), so training defaults
-    # to fp32. The shipped checkpoints were trained with --bf16 true (their JSON says so).
-    bf16: bool = False
+    # oneDNN's bf16 weight-gradient convs are slow at small resolutions), while with AMX it
+    # wins. So "auto" (the default) times one G + D forward and backward in both precisions on
+    # the machine at hand and keeps the faster (mocohd.hardware.choose_bf16); "on" / "off"
+    # force it. True / False, as older configs and checkpoints hold, mean "on" / "off"; a
+    # checkpoint records the bool that ran. The shipped checkpoints say which they used.
+    bf16: bool | str = field(default="auto", metadata={"cli": "bf16"})
     channels_last: bool = True
     device: str = "auto"  # auto (a GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N
     # bookkeeping
@@ -128,7 +131,12 @@ class VideoGANConfig:
     mi: bool = True  # ablation --no-mi: drop the mutual-information loss
     contrastive: bool = True  # ablation --no-contrastive: cross-domain D without the contrastive term
     temporal_flip: bool = True  # ablation --no-temporal-flip: never reverse the 3D D's inputs
-    bf16: bool = True  # bf16 autocast for rendering frames through G_I (the discriminators stay fp32)
+    # bf16 autocast for rendering frames through G_I (the discriminators stay fp32): "auto" (the
+    # default) times the rendering in both precisions on the machine at hand and keeps the
+    # faster, fp32 without timing on a CPU without bf16 instructions (mocohd.hardware.choose_bf16);
+    # "on" / "off" force it. True / False, as older configs and checkpoints hold (runs before
+    # "auto" defaulted to True), mean "on" / "off"; a checkpoint records the bool that ran.
+    bf16: bool | str = field(default="auto", metadata={"cli": "bf16"})
     channels_last: bool = True
     chunk: int = 32  # frames per image-generator call
     device: str = "auto"  # auto (a GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N

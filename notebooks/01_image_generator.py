@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -41,8 +41,8 @@
 # the shipped 64x64 configuration for 1,200 steps on toy faces (the recipe of the shipped
 # checkpoints), which is almost all of its time: on the development machine (busy, no AMX)
 # `make bench` timed a step at 2.0 s in fp32 and 4.3 s with bf16 (appendix A2 says why), so
-# about 40 minutes in the preset's fp32 and 85 with `bf16 = True`; on an Intel CPU with AMX,
-# bf16 steps took 0.7 s (15 minutes). Both modes use the shipped checkpoints in
+# about 40 minutes in fp32 and 85 in bf16 there (the preset's `"auto"` times both at the start
+# and keeps the faster); on an Intel CPU with AMX, bf16 steps took 0.7 s (15 minutes). Both modes use the shipped checkpoints in
 # `data/checkpoints/` for sections 9 to 14.
 
 # %% tags=["parameters"]
@@ -50,7 +50,7 @@ mode = "smoke"  # "smoke": quick check of every cell (what the tests run); "full
 seed = 0  # the same seed gives the same samples and numbers
 domain = "faces"  # toy-world domain trained in section 8: faces, animals, sky, actions
 steps = None  # image-GAN training steps; None: 30 (smoke) or 1200 (full)
-bf16 = None  # bf16 autocast for the training run; None: the preset's (fp32); True: faster on CPUs with AMX
+bf16 = None  # bf16 autocast for the training run; None: the preset's ("auto": the faster of the two, timed here); True / False
 checkpoint = "data/checkpoints/faces_64.pt"  # the generator explored in sections 10-14 (mocohd image-GAN checkpoint)
 pca_path = None  # its PCA of W (*.pca.pt); None: the file beside the checkpoint, else fitted here
 gallery = {  # one generator per toy domain, shown side by side in section 9
@@ -624,7 +624,7 @@ def preset_row(name, c):
     widths = "-".join(str(g.channels[2**i]) for i in range(2, int(math.log2(c.size)) + 1))
     return [name, f"{c.size}", widths, f"{c.style_dim}", f"{c.n_mlp}", f"{n_params(g) / 1e6:.2f} M",
             f"{n_params(d) / 1e6:.2f} M", f"{c.batch}", f"{c.r1}", f"{c.path_regularize}",
-            "yes" if c.augment else "no", "yes" if c.bf16 else "no", "yes" if c.channels_last else "no"]
+            "yes" if c.augment else "no", {True: "yes", False: "no"}.get(c.bf16, c.bf16), "yes" if c.channels_last else "no"]
 
 
 header = ["preset", "size", "widths 4 px → size", "style_dim", "n_mlp", "G params", "D params", "batch",
@@ -639,11 +639,12 @@ display(Markdown("\n".join(["| " + " | ".join(r) + " |" for r in [header, ["---"
 # toy data are plentiful (20,000 drawn images), so DiffAugment, which the authors used for the
 # small real datasets, is an option (`augment=True`) rather than the default.
 #
-# **Speed options.** channels_last is on in the CPU presets. bf16 autocast is on for sampling
-# and video training, and off for image-GAN training, whose speed in bf16 depends on the CPU:
-# on the development machine (no AMX) `make bench` once timed an image-GAN step twice as slow
-# in bf16 as in fp32, while a later bf16 training run went three times faster. So measure:
-# `make bench` on your machine, or `bf16 = True` in this notebook. Appendix A2 holds those
+# **Speed options.** channels_last is on in the CPU presets. bf16 autocast is on for sampling.
+# For training, the CPU presets say `"auto"`: bf16's speed depends on the CPU (on the
+# development machine, without AMX, `make bench` once timed an image-GAN step twice as slow in
+# bf16 as in fp32, while a later bf16 training run went three times faster), so the trainer
+# times one G + D step in both precisions on the machine at hand, keeps the faster, and prints
+# which and why (fp32 at once on a CPU without bf16 instructions). Appendix A2 holds those
 # measurements and the convolution kernel behind them.
 #
 # ## Recap

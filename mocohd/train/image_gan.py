@@ -14,6 +14,7 @@ import math
 import time
 import warnings
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -22,7 +23,8 @@ from tqdm.auto import tqdm
 
 from ..checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ..config import ImageGANConfig, from_dict, to_dict
-from ..hardware import bf16_warning, machine_log, machine_signature, training_device
+from ..hardware import (bf16_setting, bf16_warning, choose_bf16, machine_log, machine_signature, precision_log,
+                        recorded_precision, time_bf16, training_device)
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
 from .log import append_csv
@@ -122,13 +124,22 @@ def mixing_noise(batch: int, dim: int, prob: float, device: torch.device | str =
 class ImageGANTrainer:
     def __init__(self, cfg: ImageGANConfig, out_dir: str | Path):
         self.cfg, self.out = cfg, Path(out_dir)
+        self.bf16_setting = bf16_setting(cfg.bf16)  # on, off or auto; refuses anything else before any work
         self.out.mkdir(parents=True, exist_ok=True)
         self.device = training_device(cfg.device)
-        if advice := bf16_warning(cfg.bf16, device=self.device):
+        if advice := bf16_warning(self.bf16_setting == "on", device=self.device):
             warnings.warn(advice, stacklevel=2)
         self.g, self.d, self.g_ema, self.g_opt, self.d_opt = build_models(cfg, self.device)
         if cfg.init_generator:
             init_from_generator(self.g, self.g_ema, cfg)
+        # --bf16 auto decided here, once, timing a G + D pass on this machine; from now on the
+        # config holds the bool that runs, so checkpoints and config.json record what really ran
+        self.bf16, reason = choose_bf16(self.bf16_setting, self.device, measure=self._step_seconds,
+                                        shape=self._step_shape())
+        self.cfg = cfg = replace(cfg, bf16=self.bf16)
+        self.bf16_choice = {"setting": self.bf16_setting, "bf16": self.bf16, "reason": reason}
+        self.precision, _ = precision_log(None, 0, self.bf16_choice)  # per session, as self.machines
+        print(f"precision: {reason}", flush=True)
         self.step = 0
         # the machines (CPU, and GPU when there is one) that trained this run (hardware.py)
         self.machines, _ = machine_log(None, 0, machine_signature(self.device))
@@ -138,7 +149,32 @@ class ImageGANTrainer:
         torch.manual_seed(cfg.seed + 2)  # the stream of the training loop itself
 
     def autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
+
+    def _step_shape(self) -> dict:
+        """What :meth:`_step_seconds` times, as the bf16 cache's key: the networks' sizes and the batch."""
+        cfg = self.cfg
+        return {"work": "image_gan: G and D forward, backward to both networks' weights",
+                "generator": cfg.generator_kwargs(), "discriminator": cfg.discriminator_kwargs(), "batch": cfg.batch,
+                "augment": cfg.augment, "channels_last": cfg.channels_last, "threads": torch.get_num_threads()}
+
+    def _step_seconds(self, repeats: int = 3) -> tuple[float, float]:
+        """Seconds of the bulk of a training step, in fp32 and in bf16: G renders a batch, D
+        judges it, and the backward pass reaches both networks' weights (the weight-gradient
+        convolutions are where bf16 lost on CPUs without AMX). On copies of G and D, with the
+        global random stream restored after, so the run itself is untouched."""
+        cfg = self.cfg
+        g, d = copy.deepcopy(self.g).requires_grad_(True), copy.deepcopy(self.d).requires_grad_(True)
+        z = torch.randn(cfg.batch, cfg.style_dim, generator=torch.Generator().manual_seed(cfg.seed)).to(self.device)
+
+        def work(autocast):
+            with autocast:
+                fake, _ = g([z])
+                score = d(self._prep(fake)).float()
+            nonsaturating_g_loss(score).backward()
+
+        with torch.random.fork_rng(devices=[]):
+            return time_bf16(work, self.device, repeats)
 
     def _prep(self, x):
         if self.cfg.augment:
@@ -199,7 +235,8 @@ class ImageGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "state_dicts": {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
                                 "g_opt": self.g_opt.state_dict(), "d_opt": self.d_opt.state_dict()},
-                "mean_path_length": self.mean_path_length, "rng": rng_state(), "machines": self.machines}
+                "mean_path_length": self.mean_path_length, "rng": rng_state(), "machines": self.machines,
+                "precision": self.precision}
 
     def save(self, path: str | Path | None = None) -> Path:
         return save_checkpoint(path or self.out / "checkpoint.pt", self.state())
@@ -213,6 +250,12 @@ class ImageGANTrainer:
         self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change:
             warnings.warn(change, stacklevel=2)
+        self.precision, switched = precision_log(recorded_precision(ckpt), self.step, self.bf16_choice)
+        if switched:
+            before = self.precision[-2]["bf16"]
+            print(f"precision: this run trained in {'bf16 autocast' if before else 'fp32'} until step {self.step} and "
+                  f"goes on in {'bf16 autocast' if self.bf16 else 'fp32'} (its checkpoint's 'precision' list records "
+                  f"both); pass --bf16 {str(before).lower()} to keep its precision", flush=True)
         set_rng_state(ckpt["rng"])
 
     @torch.no_grad()
@@ -283,6 +326,7 @@ def train_image_gan(cfg: ImageGANConfig, out_dir: str | Path, resume: bool = Fal
     ckpt = Path(out_dir) / "checkpoint.pt"
     if resume and ckpt.exists():
         trainer.load(ckpt)
-    (Path(out_dir) / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+    # the trainer's config: --bf16 auto resolved to the bool that runs
+    (Path(out_dir) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
     trainer.fit(progress=progress)
     return trainer

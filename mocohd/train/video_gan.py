@@ -39,11 +39,13 @@ import os
 import time
 import warnings
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from tqdm.auto import tqdm
 
 from ..augment import warp
@@ -53,7 +55,8 @@ from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, legacy_video_conf
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
                               image_pair_input, video_input_cross_domain, video_input_in_domain)
-from ..hardware import bf16_warning, machine_log, machine_signature, training_device
+from ..hardware import (bf16_setting, bf16_warning, choose_bf16, machine_log, machine_signature, precision_log,
+                        recorded_precision, time_bf16, training_device)
 from ..losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss, queued_contrastive_loss,
                       ralsgan_d_loss, ralsgan_g_loss)
 from ..motion import build_motion, motion_preset, mutual_information_loss
@@ -164,17 +167,28 @@ def world() -> tuple[int, int]:
 
 
 def average_gradients(*modules) -> None:
-    """All-reduce and average the gradients of every parameter (no-op on one process)."""
+    """All-reduce and average the gradients of every trainable parameter (no-op on one process).
+
+    One all-reduce per module (per dtype and device, should a module mix them), over a flat
+    buffer of all its gradients, rather than one per parameter: the summed values are the same,
+    in far fewer collectives. A trainable parameter without a gradient gets zeros, averaged
+    with the other ranks' gradients, so every rank steps every parameter alike."""
     _, n = world()
     if n == 1:
         return
     for m in modules:
+        groups: dict[tuple, list[torch.Tensor]] = {}
         for p in m.parameters():
             if p.requires_grad:
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)
-                dist.all_reduce(p.grad)
-                p.grad.div_(n)
+                groups.setdefault((p.grad.device, p.grad.dtype), []).append(p.grad)
+        for grads in groups.values():
+            flat = _flatten_dense_tensors(grads)  # a new contiguous buffer, in parameter order
+            dist.all_reduce(flat)
+            flat.div_(n)
+            for grad, mean in zip(grads, _unflatten_dense_tensors(flat, grads)):
+                grad.copy_(mean)
 
 
 def broadcast_parameters(*modules) -> None:
@@ -245,17 +259,26 @@ class VideoGANTrainer:
             raise ValueError(f"the global batch ({cfg.batch}) must divide evenly over {self.world_size} ranks")
         self.local_batch = cfg.batch // self.world_size
         self.lo = self.rank * self.local_batch  # this rank's slice of every global draw
+        self.bf16_setting = bf16_setting(cfg.bf16)  # on, off or auto; refuses anything else before any work
         self.device = training_device(cfg.device)
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)  # nccl's collectives run on the current GPU
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
-            if advice := bf16_warning(cfg.bf16, device=self.device):
+            if advice := bf16_warning(self.bf16_setting == "on", device=self.device):
                 warnings.warn(advice, stacklevel=2)
         # the machines (CPU, and GPU when there is one) that trained this run (hardware.py)
         self.machines, _ = machine_log(None, 0, machine_signature(self.device))
         torch.manual_seed(cfg.seed)
         self._build_models()
+        # --bf16 auto decided here, once, timing G_I on this machine; from now on the config
+        # holds the bool that runs, so checkpoints and config.json record what really ran
+        self.bf16, reason = self._choose_bf16()
+        self.cfg = cfg = replace(cfg, bf16=self.bf16)
+        self.bf16_choice = {"setting": self.bf16_setting, "bf16": self.bf16, "reason": reason}
+        self.precision, _ = precision_log(None, 0, self.bf16_choice)  # per session, as self.machines
+        if self.rank == 0:
+            print(f"precision: {reason}", flush=True)
         self.dataset = self.real_dataset()
         for m in (self.video_g, self.d_3d, self.d_img):  # built (and any data drawn through G_I) on the CPU
             m.to(self.device)
@@ -292,6 +315,52 @@ class VideoGANTrainer:
         if cfg.channels_last:
             g_i.memory_format = torch.channels_last
 
+    def _choose_bf16(self) -> tuple[bool, str]:
+        """Rank 0 resolves --bf16 (:func:`mocohd.hardware.choose_bf16`), the others follow it, so
+        every rank renders in the same precision."""
+        bf16, reason = False, ""
+        if self.rank == 0:
+            bf16, reason = choose_bf16(self.bf16_setting, self.device, measure=self._render_seconds,
+                                       shape=self._render_shape())
+        if self.world_size > 1:
+            flag = torch.tensor([int(bf16)], device=self.device)  # nccl broadcasts GPU tensors only
+            dist.broadcast(flag, src=0)
+            bf16 = bool(flag.item())
+            reason = reason or f"{'bf16 autocast' if bf16 else 'fp32'}, as rank 0 chose"
+        return bf16, reason
+
+    def _render_shape(self) -> dict:
+        """What :meth:`_render_seconds` times, as the bf16 cache's key: G_I's sizes and the work."""
+        g_i, cfg = self.video_g.image_generator, self.cfg
+        return {"work": "video_gan: render a rank's clips through G_I and back-propagate to w",
+                "generator": {"size": g_i.size, "style_dim": g_i.style_dim,
+                              "channels": sorted(g_i.channels.items())},
+                "clips": self.local_batch, "frames": cfg.frames, "chunk": cfg.chunk,
+                "channels_last": g_i.memory_format == torch.channels_last, "threads": torch.get_num_threads()}
+
+    def _render_seconds(self, repeats: int = 3) -> tuple[float, float]:
+        """Seconds of what most of an iteration is, in fp32 and in bf16: this rank's batch of
+        clips rendered through G_I (as :meth:`generate`, in chunks, with noise maps) and
+        back-propagated to the latents (as a motion-generator update). Its own random numbers,
+        so the training stream is untouched."""
+        cfg, vg = self.cfg, self.video_g
+        device = next(vg.image_generator.parameters()).device
+        gen = torch.Generator().manual_seed(cfg.seed)
+        with torch.no_grad():
+            w0 = vg.image_generator.get_latent(torch.randn(self.local_batch, self.g_size_dim, generator=gen).to(device))
+        steps = 0.1 * torch.randn(self.local_batch, cfg.frames, self.g_size_dim, generator=gen).to(device)
+        w = (w0[:, None] + steps.cumsum(1)).float()
+        maps = [m.to(device) for m in vg.video_noise(self.local_batch, gen)]
+
+        def work(autocast):
+            latents = w.clone().requires_grad_(True)
+            with autocast:
+                video = vg.render(latents, noise=maps, chunk=cfg.chunk)
+            video.float().square().mean().backward()
+
+        with torch.random.fork_rng(devices=[]):
+            return time_bf16(work, device, repeats)
+
     def _build_optimizers(self):
         cfg = self.cfg
         self.opt_motion = torch.optim.Adam(self.motion.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
@@ -326,7 +395,7 @@ class VideoGANTrainer:
     # --- generation -----------------------------------------------------------------------
     def autocast(self, device_type: str | None = None):
         device_type = device_type or self.device.type
-        return torch.autocast(device_type, dtype=torch.bfloat16) if self.cfg.bf16 else nullcontext()
+        return torch.autocast(device_type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
 
     def generate(self) -> dict:
         """A fake batch for this rank, drawn from global-batch random numbers: (b, T, 3, S, S)."""
@@ -477,7 +546,7 @@ class VideoGANTrainer:
         return {"format": FORMAT, "version": VERSION, "config": to_dict(self.cfg), "step": self.step,
                 "motion_config": to_dict(self.motion_cfg), "epoch": self.epoch, "position": self.position,
                 "state_dicts": sd, "rng": rng_state(), "image_generator_sha256": self.image_generator_sha256,
-                "machines": self.machines, "trainer": self.name}
+                "machines": self.machines, "precision": self.precision, "trainer": self.name}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.rank != 0:
@@ -504,6 +573,12 @@ class VideoGANTrainer:
         self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change and self.rank == 0:
             warnings.warn(change, stacklevel=2)
+        self.precision, switched = precision_log(recorded_precision(ckpt), self.step, self.bf16_choice)
+        if switched and self.rank == 0:
+            before = "bf16 autocast" if self.precision[-2]["bf16"] else "fp32"
+            print(f"precision: this run rendered in {before} until step {self.step} and goes on in "
+                  f"{'bf16 autocast' if self.bf16 else 'fp32'} (its checkpoint's 'precision' list records both); "
+                  f"pass --bf16 {'true' if self.precision[-2]['bf16'] else 'false'} to keep its precision", flush=True)
         self.sampler.set_epoch(self.epoch)
         self.order = list(self.sampler)
         set_rng_state(ckpt["rng"])
@@ -621,7 +696,7 @@ def export_motion(checkpoint: str | Path, out: str | Path, extra: dict | None = 
     """Keep config + motion generator only, for the small shipped files."""
     ckpt = load_checkpoint(checkpoint, FORMAT)
     keep = ("format", "version", "config", "motion_config", "step", "epoch", "position", "rng", "image_generator_sha256",
-            "machines")
+            "machines", "precision")
     small = {k: ckpt[k] for k in keep if k in ckpt}
     small["state_dicts"] = {"motion": ckpt["state_dicts"]["motion"]}
     return save_checkpoint(out, {**small, **(extra or {})})
@@ -675,8 +750,8 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
         ckpt = Path(args.out) / "checkpoint.pt"
         if args.resume and ckpt.exists():
             trainer.load(ckpt)
-        if trainer.rank == 0:
-            (Path(args.out) / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+        if trainer.rank == 0:  # the trainer's config: --bf16 auto resolved to the bool that runs
+            (Path(args.out) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
         trainer.fit()
         if distributed:
             # rank 0 still writes the last samples and checkpoint; a rank that tore gloo down
