@@ -4,6 +4,8 @@
 #   make tour APPENDIX=1   the course, then the appendix (notebooks/appendix/AN_*: research beyond the paper)
 #   make tour TOUR_ARGS="--only A2"   one notebook, course or appendix (python -m mocohd.tour --only A2)
 #   make test              unit tests, every notebook once in smoke mode, the notebook-pair check
+#   make eval              the paper's metrics for a checkpoint: make eval CKPT=data/checkpoints/sky_motion.pt
+#                          (DATA=toy:sky or a folder, METRICS="fvd_toy acd", EVAL_ARGS="--n-videos 64 --json out.json")
 #   make lab / kernel / sync / checked-outputs NB=00 (or NB=A2) / bench / checkpoints
 
 SHELL := /bin/bash
@@ -18,8 +20,12 @@ TOUR_ARGS ?=
 PYTEST_ARGS ?=
 NB ?=
 APPENDIX ?=
+CKPT ?= data/checkpoints/faces_motion.pt
+DATA ?=
+METRICS ?=
+EVAL_ARGS ?=
 
-.PHONY: tour test lab kernel sync checked-outputs bench checkpoints clean-venv
+.PHONY: tour test eval lab kernel sync checked-outputs bench checkpoints clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -32,6 +38,9 @@ tour: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+eval: $(STAMP)
+	$(PY) -m mocohd.evaluate $(CKPT) $(if $(DATA),--data $(DATA)) $(if $(METRICS),--metrics $(METRICS)) $(EVAL_ARGS)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -190,6 +190,56 @@ def long_video(video_generator: VideoGenerator, frames: int, method: str = "unro
             "seconds": {"path": path_s, "render": time.perf_counter() - start - path_s}}
 
 
+# --------------------------------------------------------------------------------------
+# From a real first frame: invert it into W, then let the motion generator continue it
+
+
+def invert(image_generator, images: torch.Tensor, steps: int = 300, lr: float = 0.05, progress: bool = False) -> dict:
+    """Find, for each image (B, 3, H, W) in [-1, 1], the w whose noise-free rendering is
+    closest to it in pixels (mean squared error), by Adam from the centre of W.
+
+    A video model only ever starts from a w it drew itself; to compare its motion with a
+    real video's continuation (the sky time-lapse PSNR/SSIM), it has to start from the real
+    first frame, so that frame is projected into W first. Returns {"w": (B, D), "image":
+    the rendering, "mse": (B,) its error}. ``lr`` is in units of W's per-dimension spread."""
+    _positive_int("steps", steps)
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be (B, 3, H, W) in [-1, 1], got {tuple(images.shape)}")
+    size = image_generator.size
+    target = images.float()
+    if target.shape[-1] != size or target.shape[-2] != size:
+        raise ValueError(f"images must be {size}x{size}, the image generator's size; got {tuple(target.shape[-2:])}")
+    with torch.no_grad():  # W's centre and spread: the search moves in units of that spread
+        ws = image_generator.get_latent(torch.randn(4096, image_generator.style_dim,
+                                                    generator=torch.Generator().manual_seed(0))).float()
+        centre, spread = ws.mean(0), ws.std(0)
+    u = torch.zeros(target.shape[0], centre.shape[0], requires_grad=True)  # w = centre + spread * u
+    optimizer = torch.optim.Adam([u], lr=lr)
+    for _ in tqdm(range(steps), desc="inverting first frames", disable=not progress):
+        loss = (image_generator.synthesize(centre + spread * u, use_noise=False) - target).pow(2).mean(dim=(1, 2, 3))
+        optimizer.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        optimizer.step()
+    with torch.no_grad():
+        w = centre + spread * u
+        image = image_generator.synthesize(w, use_noise=False).clamp(-1, 1)
+        mse = (image - target).pow(2).mean(dim=(1, 2, 3))
+    return {"w": w.detach(), "image": image, "mse": mse}
+
+
+@torch.no_grad()
+def continue_from(video_generator: VideoGenerator, first_frames: torch.Tensor, n_frames: int, seed: int = 0,
+                  steps: int = 300) -> dict:
+    """Videos (B, n_frames, 3, H, W) that start at the inverted real frames and move as the
+    motion generator moves them (noise-free rendering, as the inversion). Frame 0 is the
+    inversion's rendering. Returns {"video", "w", "inversion_mse"}."""
+    with torch.enable_grad():
+        inverted = invert(video_generator.image_generator, first_frames, steps=steps)
+    w = unroll(video_generator.motion, inverted["w"], n_frames, torch.Generator().manual_seed(seed + MOTION_STREAM))
+    video = render_frames(video_generator, w, "none", progress=False)
+    return {"video": video, "w": w, "inversion_mse": inverted["mse"]}
+
+
 def write_long_video(path, video: torch.Tensor, fps: float = 8, scale: int = 1, gif: bool = False) -> list[Path]:
     """Write a video (T, 3, H, W), or several (B, T, 3, H, W) side by side, to ``path`` (.mp4
     through imageio-ffmpeg's ffmpeg, or .gif); ``gif=True`` also writes a GIF beside an mp4.

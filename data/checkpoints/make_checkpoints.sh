@@ -4,7 +4,7 @@
 # STEPS / FACES_IMAGE_STEPS / FACES_R1_FROM / FACES_STEPS / FACES_MOTION_STEPS / FACES_LONG_STEPS / SKY_STEPS /
 # ABLATION_STEPS / BF16_STEPS / BALANCED_STEPS / BALANCED_R1_STEPS / BALANCED_MOTION_STEPS /
 # BIG_EYES_IMAGE_STEPS / BIG_EYES_MOTION_STEPS / BIG_EYES_LONG_STEPS / HELD_STEPS / BLINKS_STEPS / NEAREST_STEPS /
-# XD_STEPS / XD_ABLATION_STEPS / CARPHONE_STEPS
+# XD_STEPS / XD_ABLATION_STEPS / CARPHONE_STEPS / ACTIONS_MOTION_STEPS / EVAL_ABLATION_STEPS
 # override the training lengths, W_NEAREST step 12's nearest-path weight
 # (the shipped runs stopped on a time budget: each file's JSON records the steps it really ran).
 set -euo pipefail
@@ -352,3 +352,30 @@ $PY -m mocohd.metrics.cross_domain --json "$A/cross_domain.json" --arm \
     "w/o contrastive=$RUNS/video_faces_xd_animals_nocontrastive_seed1_at$XD_ABLATION_STEPS/checkpoint.pt" \
     "w/o contrastive=$RUNS/video_faces_xd_animals_nocontrastive_seed2_at$XD_ABLATION_STEPS/checkpoint.pt" \
     "shipped cross-domain=$RUNS/video_faces_xd_animals_at$XD_STEPS/checkpoint.pt"
+
+# 14. Evaluation (notebook 08): the toy video classifier behind FVD_toy and IS_toy, a motion
+#     generator for the UCF-101 analogue (toy:actions over actions_64.pt), and the MI ablation
+#     over faces_64.pt: the full loop against --no-mi, seeds 0-2, EVAL_ABLATION_STEPS each
+#     (official PatchGAN widths, as step 13).
+ACTIONS_MOTION_STEPS=${ACTIONS_MOTION_STEPS:-120}
+EVAL_ABLATION_STEPS=${EVAL_ABLATION_STEPS:-60}
+$PY -m mocohd.metrics.toy_video_net_train train --out data/checkpoints/toy_video_net.pt
+eval_video() {  # run-suffix steps domain image-generator [extra trainer flags]
+  $PY -m mocohd.train video --preset full --data "toy:$3" --image-generator "$4" --steps "$2" --ckpt-every 10 \
+      --threads 1 --out "$RUNS/video_$3$1" --resume "${@:5}"
+}
+(eval_video "" "$ACTIONS_MOTION_STEPS" actions data/checkpoints/actions_64.pt
+ ship_video actions "" "$ACTIONS_MOTION_STEPS"
+ eval_video _ev_full_seed2 "$EVAL_ABLATION_STEPS" faces data/checkpoints/faces_64.pt --seed 2
+ eval_video _ev_nomi_seed2 "$EVAL_ABLATION_STEPS" faces data/checkpoints/faces_64.pt --seed 2 --no-mi) &
+(for s in 0 1; do
+   eval_video "_ev_full_seed$s" "$EVAL_ABLATION_STEPS" faces data/checkpoints/faces_64.pt --seed "$s"
+   eval_video "_ev_nomi_seed$s" "$EVAL_ABLATION_STEPS" faces data/checkpoints/faces_64.pt --seed "$s" --no-mi
+ done) &
+wait_all
+for s in 0 1 2; do
+  for arm in full nomi; do
+    ship_video faces "_ev_${arm}_seed$s" "$EVAL_ABLATION_STEPS" --name "faces_motion_${arm}_seed${s}_$EVAL_ABLATION_STEPS" \
+        --out-dir data/checkpoints/ablation
+  done
+done
