@@ -105,6 +105,8 @@ wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group st
 (faces_image; image animals "$STEPS" true 0.5) &
 (image sky "$STEPS" true 0.5; image actions "$STEPS" true 0.5; faces_image_weak_r1; faces_image_balanced) & wait_all
 
+# Every video run below passes --bf16 true: the shipped runs rendered in bf16, the trainer's
+# default before --bf16 auto (which times both on the machine at hand) took its place.
 # 3. Motion generators over the frozen generators: the shipped faces one, over the 8000-step
 #    faces generator (the same run trained on to FACES_LONG_STEPS, the same run at the
 #    official batch of 8, from seeds 1 and 2, and with the official discriminator width, kept in
@@ -117,7 +119,7 @@ wait_all() { for pid in $(jobs -p); do wait "$pid"; done; }  # a failed group st
 # official width rule: --d-widths flat rebuilds them as they were (step 13 uses the rule).
 video() {  # domain steps run-suffix image-generator [extra trainer flags]
   $PY -m mocohd.train video --preset full --data "toy:$1" --image-generator "$4" \
-      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat "${@:5}"
+      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat --bf16 true "${@:5}"
 }
 ship_video() {  # domain run-suffix steps [ship flags]
   stage "$RUNS/video_$1$2" "$3"
@@ -127,7 +129,7 @@ ship_video() {  # domain run-suffix steps [ship flags]
 # plus the extra games and terms it is given) and its ship command, which records those flags.
 lab_video() {  # domain steps run-suffix image-generator [extra trainer flags]
   $PY -m mocohd.lab.trainer --preset full --data "toy:$1" --image-generator "$4" \
-      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat "${@:5}"
+      --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_$1$3" --resume --d-widths flat --bf16 true "${@:5}"
 }
 ship_lab_video() {  # domain run-suffix steps [ship flags]
   stage "$RUNS/video_$1$2" "$3"
@@ -309,7 +311,8 @@ XD_ABLATION_STEPS=${XD_ABLATION_STEPS:-60}
 CARPHONE_STEPS=${CARPHONE_STEPS:-100}
 xd() {  # run-suffix steps [extra trainer flags]
   $PY -m mocohd.train video --preset full --data toy:faces --image-generator data/checkpoints/animals_64.pt \
-      --cross-domain true --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_faces_xd_animals$1" --resume "${@:3}"
+      --cross-domain true --steps "$2" --ckpt-every 10 --threads 1 --out "$RUNS/video_faces_xd_animals$1" --resume \
+      --bf16 true "${@:3}"
 }
 ship_xd() {  # run-suffix steps name [ship flags]
   stage "$RUNS/video_faces_xd_animals$1" "$2"
@@ -320,7 +323,8 @@ ship_xd() {  # run-suffix steps name [ship flags]
  xd "" "$XD_STEPS"
  ship_xd "" "$XD_STEPS" animals_from_faces_motion
  $PY -m mocohd.train video --preset full --data carphone --image-generator data/checkpoints/faces_64.pt \
-     --cross-domain true --steps "$CARPHONE_STEPS" --ckpt-every 10 --threads 1 --out "$RUNS/video_carphone_xd_faces" --resume
+     --cross-domain true --steps "$CARPHONE_STEPS" --ckpt-every 10 --threads 1 --out "$RUNS/video_carphone_xd_faces" --resume \
+     --bf16 true
  stage "$RUNS/video_carphone_xd_faces" "$CARPHONE_STEPS"
  $PY -m mocohd.ship video --domain carphone --run "$RUNS/video_carphone_xd_faces_at$CARPHONE_STEPS" \
      --name faces_from_carphone_motion) &
@@ -362,7 +366,7 @@ EVAL_ABLATION_STEPS=${EVAL_ABLATION_STEPS:-60}
 $PY -m mocohd.metrics.toy_video_net_train train --out data/checkpoints/toy_video_net.pt
 eval_video() {  # run-suffix steps domain image-generator [extra trainer flags]
   $PY -m mocohd.train video --preset full --data "toy:$3" --image-generator "$4" --steps "$2" --ckpt-every 10 \
-      --threads 1 --out "$RUNS/video_$3$1" --resume "${@:5}"
+      --threads 1 --out "$RUNS/video_$3$1" --resume --bf16 true "${@:5}"
 }
 (eval_video "" "$ACTIONS_MOTION_STEPS" actions data/checkpoints/actions_64.pt
  ship_video actions "" "$ACTIONS_MOTION_STEPS"
