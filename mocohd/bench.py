@@ -10,7 +10,14 @@ One run measures, back to back so that the ratios are fair even on a noisy machi
 3. one image-GAN training step (D step + G step, lazy R1 amortised) with the FLOP/s it reaches;
 4. one video training iteration (5 motion-generator steps + 1 discriminator step) for the
    smoke and full video presets, with bf16 + channels_last on and off;
-5. the peak resident memory of the process.
+5. paper widths at 64 px: the official image generator's widths (style_dim 512, 8 mapping
+   layers, channel multiplier 2; untrained, as the cost does not depend on the weights) and
+   the in-domain video GAN around it (2 clips x 16 frames, discriminators at ndf 64 on 64 px
+   frames): one G_I forward of 16 images, one motion-generator update and one discriminator
+   update, each in fp32 and in bf16 autocast, marked with the one ``--bf16 auto`` picks here,
+   with the GFLOP/s each reaches against the peaks of item 1 (``--only paper`` runs just
+   these and the peaks);
+6. the peak resident memory of the process.
 
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (2 per multiply-add,
 matmuls and convolutions only, forward and backward), in a separate untimed warm-up pass.
@@ -272,6 +279,101 @@ def video_iterations(preset: str, generator: Path, pca: Path, modes=TRAIN_MODES,
 
 
 # --------------------------------------------------------------------------------------
+# 5. Paper widths at 64 px
+
+
+def paper_image_config(quick: bool = False) -> ImageGANConfig:
+    """The official image generator's widths at 64 px: the ``paper`` image preset (style_dim
+    512, 8 mapping layers, channel multiplier 2, full widths) at size 64. ``quick``: the same
+    layout at 32 px, style_dim 64, 2 mapping layers and 8 channels everywhere (for the tests)."""
+    if quick:
+        return image_preset("paper", size=32, style_dim=64, n_mlp=2, channel_scale=1 / 64)
+    return image_preset("paper", size=64)
+
+
+def paper_video_config(generator: Path | str, pca: Path | str, frame_size: int = 64, clips: int = 2, frames: int = 16,
+                       ndf: int = 64, bf16="auto"):
+    """The in-domain video GAN of the ``paper`` preset (its motion LSTM and discriminators) over
+    ``generator``, at ``clips`` x ``frames``, its discriminators at ``ndf`` on ``frame_size`` px
+    frames (G_I's size: no pooling), on the CPU with channels_last (mocohd's CPU default)."""
+    return video_preset("paper", image_generator=str(generator), pca=str(pca), bf16=bf16, channels_last=True,
+                        device="cpu", batch=clips, frames=frames, ndf=ndf, video_frame_size=frame_size,
+                        n_clips=2 * clips, g_steps=1)
+
+
+def paper_rows(generator: Path, pca: Path, frame_size: int, images: int = 16, clips: int = 2, frames: int = 16,
+               ndf: int = 64, repeats: int = 3, log=print) -> dict:
+    """One G_I forward of ``images`` images (no grad), one motion-generator update and one
+    discriminator update of the in-domain video GAN over ``generator`` (``clips`` x ``frames``;
+    the ``paper`` video preset's networks, its discriminators at ``ndf`` on ``frame_size`` px
+    frames, G_I's own size), each in fp32 and in bf16 autocast, all six timed in turn.
+
+    The updates are the trainer's own (``g_update``, ``d_update``), on one real batch drawn
+    once; FLOPs are counted on an untimed warm-up call of each. The first trainer is built with
+    ``--bf16 auto``, which times its rendering in both precisions here (or reads the answer its
+    cache kept, :func:`mocohd.hardware.choose_bf16`) and keeps the faster; the second is forced
+    to the other precision. Each row says whether it is the one ``auto`` picked."""
+    from .train.video_gan import VideoGANTrainer
+
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the bf16 advice: here bf16 is timed against fp32 on purpose
+        cfg = paper_video_config(generator, pca, frame_size, clips, frames, ndf, bf16="auto")
+        log("  video GAN trainer with --bf16 auto (it times its rendering in both precisions, "
+            "unless its cache holds the answer) ...")
+        auto = VideoGANTrainer(cfg, Path(tmp) / "auto")
+        other = VideoGANTrainer(replace(cfg, bf16=not auto.bf16), Path(tmp) / "other")
+        trainers = {t.bf16: t for t in (auto, other)}
+        calls = {}
+        for bf16, t in sorted(trainers.items()):
+            g_i = t.video_g.image_generator
+            z = torch.randn(images, g_i.style_dim, generator=torch.Generator().manual_seed(0))
+            noise = g_i.make_noise(images, generator=torch.Generator().manual_seed(1))
+            real = t.next_real()
+
+            @torch.no_grad()
+            def forward(g_i=g_i, z=z, noise=noise, bf16=bf16):
+                with autocast(bf16):
+                    g_i([z], noise=noise)
+
+            calls[("g_i", bf16)] = forward
+            calls[("motion", bf16)] = lambda t=t, real=real: t.g_update(real)
+            calls[("d", bf16)] = lambda t=t, real=real: t.d_update(real)
+        log("  counting FLOPs (also the warm-up) ...")
+        flops = {key: count_flops(fn) for key, fn in calls.items()}
+        log(f"  timing the six calls in turn, {repeats} time(s) ...")
+        seconds = interleaved_seconds(calls, repeats, 0)
+        g_i, d_cfg, m_cfg = auto.video_g.image_generator, auto.d_cfg, auto.motion_cfg
+        setup = {"generator_params": sum(p.numel() for p in g_i.parameters()), "channels_at_4px": g_i.channels[4],
+                 "channels_at_size": g_i.channels[g_i.size], "d_size": d_cfg.size, "ndf": d_cfg.ndf,
+                 "num_D": d_cfg.num_D, "n_layers": d_cfg.n_layers, "lstm_h_dim": m_cfg.h_dim, "n_pca": m_cfg.n_pca,
+                 "channels_last": cfg.channels_last, "repeats": repeats}
+    clip_work = f"{clips} clips x {frames} frames"
+    works = {"g_i": ("G_I forward (no grad)", f"{images} images"),
+             "motion": ("motion-generator update", clip_work), "d": ("discriminator update", clip_work)}
+    rows = [{"what": what, "work": work, "mode": "bf16" if bf16 else "fp32", "auto": bf16 == auto.bf16,
+             "seconds": seconds[(key, bf16)], "gflop": flops[(key, bf16)] / 1e9,
+             "gflop_per_s": flops[(key, bf16)] / seconds[(key, bf16)] / 1e9}
+            for key, (what, work) in works.items() for bf16 in (False, True)]
+    return {"rows": rows, "setup": setup, "bf16_auto": auto.bf16_choice}
+
+
+def paper_section(quick: bool, peak: dict, log) -> dict:
+    """The paper-width rows (tiny sizes and one repeat with ``quick``) and their share of ``peak``."""
+    start = time.perf_counter()
+    cfg = paper_image_config(quick)
+    with tempfile.TemporaryDirectory() as tmp:
+        log(f"paper widths: untrained generator ({cfg.size} px, style_dim {cfg.style_dim}, {cfg.n_mlp} mapping "
+            f"layers, channel multiplier {cfg.channel_multiplier}) ...")
+        generator, pca = untrained_generator_files(Path(tmp), cfg)
+        size = dict(images=4, clips=2, frames=4, ndf=8, repeats=1) if quick else dict(repeats=3)
+        paper = paper_rows(generator, pca, cfg.size, log=log, **size)
+    paper["setup"]["image_config"] = {k: getattr(cfg, k) for k in ("size", "style_dim", "n_mlp", "channel_multiplier",
+                                                                   "channel_scale")}
+    return {"paper_rows": add_peak_fractions(paper["rows"], peak), "paper_setup": paper["setup"],
+            "paper_bf16_auto": paper["bf16_auto"], "paper_section_s": time.perf_counter() - start}
+
+
+# --------------------------------------------------------------------------------------
 # The whole run
 
 
@@ -334,14 +436,18 @@ def run(quick: bool = False, only: str | None = None, log=print) -> dict:
          "bf16_ms": 1e3 * seconds[(size, True)], "bf16_over_fp32": seconds[(size, True)] / seconds[(size, False)],
          "fp32_gflop_per_s": grads[(size, False)][1] / seconds[(size, False)] / 1e9,
          "bf16_gflop_per_s": grads[(size, True)][1] / seconds[(size, True)] / 1e9} for size in sizes]
-    log("toy world ...")
-    results["toy_world"] = toy_world_rate(16 if quick else 256)
+    if only != "paper":  # --only paper: the paper-width rows and the peaks they are measured against
+        log("toy world ...")
+        results["toy_world"] = toy_world_rate(16 if quick else 256)
     if only in (None, "image"):
         results.update(image_section(quick, reps, peak, log))
         results["rss_after_image_mib"] = peak_rss_mib()
     if only in (None, "video"):
         results.update(video_section(quick, peak, log))
         results["rss_after_video_mib"] = peak_rss_mib()
+    if only in (None, "paper"):
+        results.update(paper_section(quick, peak, log))
+        results["rss_after_paper_mib"] = peak_rss_mib()
     results["machine"]["load_after"] = os.getloadavg()
     results["peak_rss_mib"] = peak_rss_mib()
     return results
@@ -394,7 +500,8 @@ def video_section(quick: bool, peak: dict, log) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mocohd.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: checks that it runs")
-    parser.add_argument("--only", choices=["image", "video"], help="only the image or only the video part")
+    parser.add_argument("--only", choices=["image", "video", "paper"],
+                        help="only the image, the video or the paper-width part (the peaks always run)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice, all cores)")
     parser.add_argument("--out", type=Path, default=repo_root() / "runs" / "bench", help="report folder")
     args = parser.parse_args(argv)

@@ -26,9 +26,11 @@ def report(results: dict) -> str:
            f"torch {m['torch']}, {m['threads']} threads",
            f"- load average (1/5/15 min) before: {load(m['load_before'])}, after: {load(m['load_after'])}"
            " (a load above the thread count means other work shared the cores: all times are inflated)",
-           f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB",
-           "- toy world, seconds for 1,000 clips of 16 frames at 64x64: "
-           + ", ".join(f"{d} {v:.1f}" for d, v in results["toy_world"].items()), "", "## Peaks (GFLOP/s)", ""]
+           f"- peak resident memory: {results['peak_rss_mib']:.0f} MiB"]
+    if "toy_world" in results:  # not with --only paper
+        out.append("- toy world, seconds for 1,000 clips of 16 frames at 64x64: "
+                   + ", ".join(f"{d} {v:.1f}" for d, v in results["toy_world"].items()))
+    out += ["", "## Peaks (GFLOP/s)", ""]
     peaks = results["peaks"]
     out += [markdown_table([{"what": k, "gflops": v} for k, v in peaks.items()],
                            {"kernel": ("what", "{}"), "GFLOP/s": ("gflops", "{:.0f}")}), "",
@@ -49,7 +51,33 @@ def report(results: dict) -> str:
                     "clips x frames": ("clips", "{}"), "iteration (s)": ("iteration_s", "{:.2f}"),
                     "GFLOP": ("gflop", "{:.0f}"), "GFLOP/s": ("gflop_per_s", "{:.0f}"), **PEAK_COLUMNS})]
         out += speedup_lines(results["video_step"], "iteration_s", group=lambda r: f"video iteration, {r['preset']} preset")
+    if "paper_rows" in results:
+        out += paper_report(results)
     return "\n".join(out) + "\n"
+
+
+def paper_report(results: dict) -> list[str]:
+    setup, auto = results["paper_setup"], results["paper_bf16_auto"]
+    cfg = setup["image_config"]
+    rows = [{**row, "picked": "picked" if row["auto"] else ""} for row in results["paper_rows"]]
+    return ["", f"## Paper widths at {cfg['size']} px (G_I forward, motion-G update, D update)", "",
+            f"Image generator: {'tiny sizes (--quick), in' if results['quick'] else 'the official widths,'} "
+            f"the paper preset's layout (style_dim {cfg['style_dim']}, {cfg['n_mlp']} mapping layers, "
+            f"channel multiplier {cfg['channel_multiplier']}, channel scale {cfg['channel_scale']:g}: "
+            f"{setup['channels_at_4px']} channels at 4 px, {setup['channels_at_size']} at {cfg['size']} px; "
+            f"{setup['generator_params']:,} parameters, untrained). In-domain video GAN around it: the paper preset's "
+            f"discriminators at ndf {setup['ndf']} on {setup['d_size']} px frames ({setup['num_D']} scales), motion "
+            f"LSTM h_dim {setup['lstm_h_dim']} over {setup['n_pca']} PCs. Each update is the trainer's own "
+            f"(`g_update`, `d_update`); channels_last {'on' if setup['channels_last'] else 'off'}; medians of "
+            f"{setup['repeats']}, the six calls timed in turn.", "",
+            f"`--bf16 auto` on this machine: {auto['reason']}", "",
+            markdown_table(rows, {
+                "work": ("what", "{}"), "batch": ("work", "{}"), "precision": ("mode", "{}"),
+                "--bf16 auto": ("picked", "{}"), "seconds": ("seconds", "{:.3f}"), "GFLOP": ("gflop", "{:.1f}"),
+                "GFLOP/s": ("gflop_per_s", "{:.0f}"), **PEAK_COLUMNS}),
+            *speedup_lines(rows, "seconds", group=lambda r: f"paper width, {r['what']}"),
+            f"- the paper-width section took {results['paper_section_s']:.0f} s (untrained generator and its PCA, "
+            "--bf16 auto's own timing unless cached, one FLOP-counting warm-up of each call, the timed calls)"]
 
 
 def image_report(results: dict) -> list[str]:

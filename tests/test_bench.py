@@ -62,10 +62,12 @@ def test_generator_throughput_restores_memory_format():
     assert g.memory_format == torch.contiguous_format
 
 
-def test_quick_run_writes_markdown_and_json(tmp_path):
+def test_quick_run_writes_markdown_and_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOCOHD_CACHE", str(tmp_path / "cache"))  # the paper rows' --bf16 auto keeps its answer here
     results = bench.run(quick=True, log=lambda text: None)
     path = bench_report.write_report(results, tmp_path)
     assert path.suffix == ".md" and "| matmul fp32" in path.read_text() and "Weight gradient" in path.read_text()
+    assert "## Paper widths" in path.read_text() and len(results["paper_rows"]) == 6
     saved = json.loads(path.with_suffix(".json").read_text())
     numbers = list(saved["peaks"].values())
     keys = ("gflop", "gflop_per_s", "of_fp32_peak", "of_bf16_peak")
@@ -77,6 +79,56 @@ def test_quick_run_writes_markdown_and_json(tmp_path):
     assert "UNTRAINED" in saved["video_generator_source"]
     assert {r["mode"] for r in saved["video_step"]} == {"fp32", "bf16 + channels_last"}
     assert {r["mode"] for r in saved["generator"]} == {"fp32", "bf16", "channels_last", "bf16 + channels_last"}
+
+
+def test_only_paper_measures_paper_width_rows_in_both_precisions(tmp_path, monkeypatch, capsys):
+    """`--only paper` at tiny sizes: the peaks, then G_I forward, one motion-generator update and
+    one D update, each in fp32 and bf16, marked with the precision --bf16 auto picks."""
+    monkeypatch.setenv("MOCOHD_CACHE", str(tmp_path / "cache"))  # --bf16 auto measures here, not in ~/.cache
+    assert bench.main(["--quick", "--only", "paper", "--out", str(tmp_path)]) == 0
+    (md,) = tmp_path.glob("*.md")
+    results = json.loads(md.with_suffix(".json").read_text())
+    assert not {"generator", "image_step", "video_step", "toy_world"} & set(results)  # the other parts did not run
+    rows, peak = results["paper_rows"], results["peak"]
+    works = ["G_I forward (no grad)", "motion-generator update", "discriminator update"]
+    assert [(r["what"], r["mode"]) for r in rows] == [(w, p) for w in works for p in ("fp32", "bf16")]
+    assert [r["work"] for r in rows] == ["4 images"] * 2 + ["2 clips x 4 frames"] * 4
+    auto = results["paper_bf16_auto"]
+    assert isinstance(auto["bf16"], bool) and auto["setting"] == "auto" and "(--bf16 auto)" in auto["reason"]
+    for what in works:
+        fp32, bf16 = (r for r in rows if r["what"] == what)
+        assert fp32["gflop"] > 0 and fp32["gflop"] == bf16["gflop"]  # the same work, counted the same in both
+        assert (fp32["auto"], bf16["auto"]) == (not auto["bf16"], auto["bf16"])
+    for r in rows:
+        assert r["seconds"] > 0 and r["gflop_per_s"] == pytest.approx(r["gflop"] / r["seconds"])
+        for dtype in ("fp32", "bf16"):
+            assert peak[dtype] == max(v for k, v in results["peaks"].items() if dtype in k)
+            assert r[f"of_{dtype}_peak"] == pytest.approx(r["gflop"] / r["seconds"] / peak[dtype])
+    text = md.read_text()
+    assert text in capsys.readouterr().out  # printed as written
+    assert "## Paper widths at 32 px" in text and "tiny sizes (--quick)" in text and auto["reason"] in text
+    assert text.count("| picked |") == 3 and text.count("| 2 clips x 4 frames | bf16 |") == 2
+    d = rows[5]
+    numbers = (f"{d['seconds']:.3f} | {d['gflop']:.1f} | {d['gflop_per_s']:.0f} | {d['of_fp32_peak']:.0%} | "
+               f"{d['of_bf16_peak']:.0%} |")
+    assert f"| discriminator update | 2 clips x 4 frames | bf16 | {'picked' if d['auto'] else ''} | {numbers}" in text
+
+
+def test_paper_image_config_is_the_official_generator_at_64_px():
+    cfg = bench.paper_image_config()
+    assert (cfg.size, cfg.style_dim, cfg.n_mlp, cfg.channel_multiplier, cfg.channel_scale) == (64, 512, 8, 2, 1.0)
+    tiny = bench.paper_image_config(quick=True)
+    assert tiny.channel_multiplier == 2 and tiny.size < 64 and tiny.style_dim < 512
+
+
+def test_paper_video_config_is_the_in_domain_gan_at_batch_2_and_ndf_64():
+    from mocohd.train.video_gan import check_frame_sizes, discriminator_config
+
+    cfg = bench.paper_video_config("g.pt", "g.pca.pt")
+    d = discriminator_config(cfg)
+    assert (cfg.batch, cfg.frames, cfg.cross_domain, cfg.motion) == (2, 16, False, "paper")
+    assert (cfg.bf16, cfg.device) == ("auto", "cpu")
+    assert (d.ndf, d.size, d.frames) == (64, 64, 16) and check_frame_sizes(64, d.size) == 1
 
 
 def test_the_gpu_bench_script_runs_its_quick_check_on_the_cpu(tmp_path):
