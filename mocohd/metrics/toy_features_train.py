@@ -8,8 +8,6 @@ real-vs-real and between domains, and writes the weights plus a provenance JSON 
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import os
 import platform
@@ -21,10 +19,12 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from mocohd.checkpoint import sha256
 from mocohd.data.toyworld import DOMAINS, make_clips, make_images
 from mocohd.metrics.frechet import feature_statistics, frechet_distance
 from mocohd.metrics.toy_features import (DEFAULT_PATH, ToyFeatureNet, factor_targets, frames_of,
                                          make_config, prepare_images, save_toy_feature_net)
+from mocohd.metrics.train_cli import command_line, config_from_args, train_parser, write_provenance
 
 
 @dataclass
@@ -176,14 +176,6 @@ def _mean(x: torch.Tensor) -> float:
 # Provenance and the command line
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def provenance(cfg: TrainConfig, net: ToyFeatureNet, out: Path, command: str, times: dict, losses: list,
                heldout: dict, fd: dict) -> dict:
     return {
@@ -205,7 +197,7 @@ def provenance(cfg: TrainConfig, net: ToyFeatureNet, out: Path, command: str, ti
         "fd_toy": fd,
         "model": {"widths": net.config["widths"], "feature_dim": net.config["feature_dim"],
                   "parameters": sum(p.numel() for p in net.parameters())},
-        "weights": {"file": out.name, "bytes": out.stat().st_size, "sha256": sha256_of(out)},
+        "weights": {"file": out.name, "bytes": out.stat().st_size, "sha256": sha256(out)},
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads",
@@ -228,10 +220,7 @@ def train_and_ship(cfg: TrainConfig, out: Path, command: str) -> dict:
     times["evaluate"] = round(time.perf_counter() - start - times["data"] - times["train"], 1)
     times["total"] = round(time.perf_counter() - start, 1)
     record = provenance(cfg, net, out, command, times, losses, heldout, fd)
-    json_path = out.with_suffix(".json")
-    tmp = json_path.with_name(json_path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(json_path)
+    write_provenance(record, out)
     return record
 
 
@@ -244,39 +233,17 @@ CLI_OPTIONS = {  # TrainConfig fields the command line sets, with their help
 }
 
 
+PROG = "mocohd.metrics.toy_features_train"
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mocohd.metrics.toy_features_train",
-                                     description="Train the toy-factor feature network behind FD_toy.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train, score and save the network with its provenance JSON")
-    train.add_argument("--out", type=Path, default=DEFAULT_PATH, help="weights file (.pt); the JSON goes beside it")
     defaults = TrainConfig()
-    for name, text in CLI_OPTIONS.items():
-        train.add_argument(_flag(name), type=int, default=getattr(defaults, name),
-                           help=f"{text} (default {getattr(defaults, name)})")
+    parser = train_parser(f"python -m {PROG}", "Train the toy-factor feature network behind FD_toy.",
+                          DEFAULT_PATH, defaults, CLI_OPTIONS)
     args = parser.parse_args(argv)
-    for name in CLI_OPTIONS:
-        lowest = 0 if name == "seed" else 1
-        if getattr(args, name) < lowest:
-            parser.error(f"{_flag(name)} must be at least {lowest}, got {getattr(args, name)}")
-    cfg = TrainConfig(**{name: getattr(args, name) for name in CLI_OPTIONS})
-    record = train_and_ship(cfg, args.out, _command_line(args, defaults))
+    cfg = config_from_args(parser, args, TrainConfig, CLI_OPTIONS)
+    record = train_and_ship(cfg, args.out, command_line(PROG, args, defaults, CLI_OPTIONS, DEFAULT_PATH.parents[2]))
     print(json.dumps({k: record[k] for k in ("wall_time_s", "fd_toy", "weights")}, indent=2))
-
-
-def _flag(name: str) -> str:
-    return f"--{name.replace('_', '-')}"
-
-
-def _command_line(args, defaults: TrainConfig) -> str:
-    """The command as one would retype it from the repository root: output and non-default options."""
-    out = args.out.resolve()
-    root = DEFAULT_PATH.parents[2]
-    parts = ["python -m mocohd.metrics.toy_features_train train",
-             f"--out {out.relative_to(root) if out.is_relative_to(root) else out}"]
-    parts += [f"{_flag(name)} {getattr(args, name)}" for name in CLI_OPTIONS
-              if getattr(args, name) != getattr(defaults, name)]
-    return " ".join(parts)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ two real samples (the floor) and against the baselines every video metric must r
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ from mocohd.metrics.baselines import BASELINES, baseline_videos
 from mocohd.metrics.toy_video_net import (CLASSES, DEFAULT_PATH, ToyVideoNet, class_offset, fvd_toy,
                                           load_toy_video_net, make_config, motion_classes, prepare_videos,
                                           save_toy_video_net)
+from mocohd.metrics.train_cli import command_line, config_from_args, train_parser, write_provenance
 
 DOMAINS = tuple(CLASSES)
 
@@ -162,10 +162,7 @@ def train_and_ship(cfg: TrainConfig, out: Path, command: str) -> dict:
     times["evaluate"] = round(time.perf_counter() - start - times["data"] - times["train"], 1)
     times["total"] = round(time.perf_counter() - start, 1)
     record = provenance(cfg, net, out, command, times, losses, heldout, fvd)
-    json_path = out.with_suffix(".json")
-    tmp = json_path.with_name(json_path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(json_path)
+    write_provenance(record, out)
     return record
 
 
@@ -178,38 +175,17 @@ CLI_OPTIONS = {
 }
 
 
+PROG = "mocohd.metrics.toy_video_net_train"
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mocohd.metrics.toy_video_net_train",
-                                     description="Train the toy video classifier behind FVD_toy and IS_toy.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train, score and save the network with its provenance JSON")
-    train.add_argument("--out", type=Path, default=DEFAULT_PATH, help="weights file (.pt); the JSON goes beside it")
     defaults = TrainConfig()
-    for name, text in CLI_OPTIONS.items():
-        train.add_argument(_flag(name), type=int, default=getattr(defaults, name),
-                           help=f"{text} (default {getattr(defaults, name)})")
+    parser = train_parser(f"python -m {PROG}", "Train the toy video classifier behind FVD_toy and IS_toy.",
+                          DEFAULT_PATH, defaults, CLI_OPTIONS)
     args = parser.parse_args(argv)
-    for name in CLI_OPTIONS:
-        lowest = 0 if name == "seed" else 1
-        if getattr(args, name) < lowest:
-            parser.error(f"{_flag(name)} must be at least {lowest}, got {getattr(args, name)}")
-    cfg = TrainConfig(**{name: getattr(args, name) for name in CLI_OPTIONS})
-    record = train_and_ship(cfg, args.out, _command_line(args, defaults))
+    cfg = config_from_args(parser, args, TrainConfig, CLI_OPTIONS)
+    record = train_and_ship(cfg, args.out, command_line(PROG, args, defaults, CLI_OPTIONS, DEFAULT_PATH.parents[2]))
     print(json.dumps({k: record[k] for k in ("wall_time_s", "heldout", "fvd_toy", "weights")}, indent=1))
-
-
-def _flag(name: str) -> str:
-    return f"--{name.replace('_', '-')}"
-
-
-def _command_line(args, defaults: TrainConfig) -> str:
-    out = args.out.resolve()
-    root = DEFAULT_PATH.parents[2]
-    parts = ["python -m mocohd.metrics.toy_video_net_train train",
-             f"--out {out.relative_to(root) if out.is_relative_to(root) else out}"]
-    parts += [f"{_flag(name)} {getattr(args, name)}" for name in CLI_OPTIONS
-              if getattr(args, name) != getattr(defaults, name)]
-    return " ".join(parts)
 
 
 if __name__ == "__main__":
