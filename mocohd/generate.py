@@ -210,10 +210,11 @@ def invert(image_generator, images: torch.Tensor, steps: int = 300, lr: float = 
     if target.shape[-1] != size or target.shape[-2] != size:
         raise ValueError(f"images must be {size}x{size}, the image generator's size; got {tuple(target.shape[-2:])}")
     with torch.no_grad():  # W's centre and spread: the search moves in units of that spread
-        ws = image_generator.get_latent(torch.randn(4096, image_generator.style_dim,
-                                                    generator=torch.Generator().manual_seed(0))).float()
+        z = torch.randn(4096, image_generator.style_dim, generator=torch.Generator().manual_seed(0))
+        ws = image_generator.get_latent(z.to(image_generator.input.input.device)).float()
         centre, spread = ws.mean(0), ws.std(0)
-    u = torch.zeros(target.shape[0], centre.shape[0], requires_grad=True)  # w = centre + spread * u
+    target = target.to(centre.device)
+    u = torch.zeros(target.shape[0], centre.shape[0], device=centre.device, requires_grad=True)  # w = centre + spread * u
     optimizer = torch.optim.Adam([u], lr=lr)
     for _ in tqdm(range(steps), desc="inverting first frames", disable=not progress):
         loss = (image_generator.synthesize(centre + spread * u, use_noise=False) - target).pow(2).mean(dim=(1, 2, 3))
