@@ -159,12 +159,12 @@ def test_is_toy_of_real_actions_nears_the_number_of_actions_and_a_held_frame_sco
 
 def test_the_training_command_line_records_what_was_asked_and_refuses_bad_values(capsys):
     from mocohd.metrics import toy_video_net_train as train
-    from mocohd.metrics.train_cli import command_line
+    from mocohd.metrics.train_cli import command_line, config_from_args, train_parser
 
     defaults = train.TrainConfig()
-    parser = train.train_parser("prog", "test", DEFAULT_PATH, defaults, train.CLI_OPTIONS)
+    parser = train_parser("prog", "test", DEFAULT_PATH, defaults, train.CLI_OPTIONS)
     args = parser.parse_args(["train", "--steps", "7", "--seed", "0"])
-    assert train.config_from_args(parser, args, train.TrainConfig, train.CLI_OPTIONS).steps == 7
+    assert config_from_args(parser, args, train.TrainConfig, train.CLI_OPTIONS).steps == 7
     assert command_line(train.PROG, args, defaults, train.CLI_OPTIONS, DEFAULT_PATH.parents[2]) == \
         "python -m mocohd.metrics.toy_video_net_train train --out data/checkpoints/toy_video_net.pt --steps 7"
     with pytest.raises(SystemExit):

@@ -8,7 +8,6 @@ real-vs-real and between domains, and writes the weights plus a provenance JSON 
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -24,7 +23,8 @@ from mocohd.data.toyworld import DOMAINS, make_clips, make_images
 from mocohd.metrics.frechet import feature_statistics, frechet_distance
 from mocohd.metrics.toy_features import (DEFAULT_PATH, ToyFeatureNet, factor_targets, frames_of,
                                          make_config, prepare_images, save_toy_feature_net)
-from mocohd.metrics.train_cli import command_line, config_from_args, train_parser, write_provenance
+from mocohd.metrics import train_cli
+from mocohd.metrics.train_cli import write_provenance
 
 
 @dataclass
@@ -236,14 +236,9 @@ CLI_OPTIONS = {  # TrainConfig fields the command line sets, with their help
 PROG = "mocohd.metrics.toy_features_train"
 
 
-def main(argv: list[str] | None = None) -> None:
-    defaults = TrainConfig()
-    parser = train_parser(f"python -m {PROG}", "Train the toy-factor feature network behind FD_toy.",
-                          DEFAULT_PATH, defaults, CLI_OPTIONS)
-    args = parser.parse_args(argv)
-    cfg = config_from_args(parser, args, TrainConfig, CLI_OPTIONS)
-    record = train_and_ship(cfg, args.out, command_line(PROG, args, defaults, CLI_OPTIONS, DEFAULT_PATH.parents[2]))
-    print(json.dumps({k: record[k] for k in ("wall_time_s", "fd_toy", "weights")}, indent=2))
+def main(argv: list[str] | None = None) -> dict:
+    return train_cli.run(PROG, "Train the toy-factor feature network behind FD_toy.", TrainConfig, CLI_OPTIONS,
+                         DEFAULT_PATH, train_and_ship, ("wall_time_s", "fd_toy", "weights"), argv)
 
 
 if __name__ == "__main__":

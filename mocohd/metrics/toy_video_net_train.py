@@ -9,7 +9,6 @@ two real samples (the floor) and against the baselines every video metric must r
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -26,7 +25,8 @@ from mocohd.metrics.baselines import BASELINES, baseline_videos
 from mocohd.metrics.toy_video_net import (CLASSES, DEFAULT_PATH, ToyVideoNet, class_offset, fvd_toy,
                                           load_toy_video_net, make_config, motion_classes, prepare_videos,
                                           save_toy_video_net)
-from mocohd.metrics.train_cli import command_line, config_from_args, train_parser, write_provenance
+from mocohd.metrics import train_cli
+from mocohd.metrics.train_cli import write_provenance
 
 DOMAINS = tuple(CLASSES)
 
@@ -178,14 +178,9 @@ CLI_OPTIONS = {
 PROG = "mocohd.metrics.toy_video_net_train"
 
 
-def main(argv: list[str] | None = None) -> None:
-    defaults = TrainConfig()
-    parser = train_parser(f"python -m {PROG}", "Train the toy video classifier behind FVD_toy and IS_toy.",
-                          DEFAULT_PATH, defaults, CLI_OPTIONS)
-    args = parser.parse_args(argv)
-    cfg = config_from_args(parser, args, TrainConfig, CLI_OPTIONS)
-    record = train_and_ship(cfg, args.out, command_line(PROG, args, defaults, CLI_OPTIONS, DEFAULT_PATH.parents[2]))
-    print(json.dumps({k: record[k] for k in ("wall_time_s", "heldout", "fvd_toy", "weights")}, indent=1))
+def main(argv: list[str] | None = None) -> dict:
+    return train_cli.run(PROG, "Train the toy video classifier behind FVD_toy and IS_toy.", TrainConfig, CLI_OPTIONS,
+                         DEFAULT_PATH, train_and_ship, ("wall_time_s", "heldout", "fvd_toy", "weights"), argv)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
+from mocohd.params import repo_root
+
 
 def flag(name: str) -> str:
     return f"--{name.replace('_', '-')}"
@@ -41,7 +43,8 @@ def command_line(prog: str, args, defaults, options: dict[str, str], root: Path)
     """The command as one would retype it from the repository root: output and non-default options."""
     out = args.out.resolve()
     parts = [f"python -m {prog} train", f"--out {out.relative_to(root) if out.is_relative_to(root) else out}"]
-    parts += [f"{flag(name)} {getattr(args, name)}" for name in options if getattr(args, name) != getattr(defaults, name)]
+    parts += [f"{flag(name)} {getattr(args, name)}" for name in options
+              if getattr(args, name) != getattr(defaults, name)]
     return " ".join(parts)
 
 
@@ -52,3 +55,16 @@ def write_provenance(record: dict, weights: Path) -> Path:
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     tmp.replace(json_path)
     return json_path
+
+
+def run(prog: str, description: str, config_class, options: dict[str, str], default_out: Path, train_and_ship,
+        summary: tuple[str, ...], argv: list[str] | None = None) -> dict:
+    """``python -m PROG train [--out F] [--OPTION N ...]``: parse, check, train and ship, print
+    the ``summary`` fields of the provenance record, and return the record."""
+    defaults = config_class()
+    parser = train_parser(f"python -m {prog}", description, default_out, defaults, options)
+    args = parser.parse_args(argv)
+    cfg = config_from_args(parser, args, config_class, options)
+    record = train_and_ship(cfg, args.out, command_line(prog, args, defaults, options, repo_root()))
+    print(json.dumps({k: record[k] for k in summary}, indent=1))
+    return record
