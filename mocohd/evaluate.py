@@ -212,7 +212,7 @@ def evaluate_rows(checkpoint, data: str | None = None, metrics=None, settings: S
     stride = 1 if domain is not None else config.time_step
     real = real_clips(data, config, settings.n_videos, size, settings.real_seed)
     frame_metrics = [m for m in metrics if m != "psnr_ssim"]
-    table = {}
+    table, other = {}, None  # other: the second real sample, drawn once for the real and baseline rows
     for row in tqdm(rows, desc=f"evaluating {Path(checkpoint).name}", disable=not progress):
         if row == "model":
             videos = model_clips(video_generator, settings.n_videos, frames, settings.seed, settings.batch_size)
@@ -220,7 +220,8 @@ def evaluate_rows(checkpoint, data: str | None = None, metrics=None, settings: S
             videos = random_walk_in_w(video_generator.image_generator, settings.n_videos, frames, settings.walk_step,
                                       settings.seed, settings.batch_size)
         else:
-            other = real_clips(data, config, settings.n_videos, size, settings.other_seed)
+            if other is None:
+                other = real_clips(data, config, settings.n_videos, size, settings.other_seed)
             videos = other if row == "real" else baseline_videos(row, other, settings.other_seed)
         table[row] = score_videos(videos, real, domain, frame_metrics, networks, settings, stride)
     result = {"rows": table, "setup": {"checkpoint": str(checkpoint), "data": data, "metrics": list(metrics),
