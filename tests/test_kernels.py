@@ -47,3 +47,35 @@ def test_fused_leaky_relu_matches_reference_and_gradcheck():
     # the sqrt(2) gain keeps the second moment of a unit Gaussian near one
     y = fused_leaky_relu(torch.randn(200_000), None)
     assert y.pow(2).mean().item() == pytest.approx((1 + 0.2**2) / 2 * 2, rel=0.02)
+
+
+def test_fused_leaky_relu_second_order_gradients():
+    # R1 and the gradient penalty differentiate a gradient that passes through this op
+    x = torch.randn(2, 3, 4, 4, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(fused_leaky_relu, (x, b))
+    assert torch.autograd.gradgradcheck(lambda t: fused_leaky_relu(t, None, 0.1, 3.0), (x,))
+
+
+def test_fused_leaky_relu_gradients_equal_the_reference_ones():
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 3, 3, requires_grad=True)
+    b = torch.randn(6, requires_grad=True)
+    weights = torch.randn(4, 6, 3, 3)
+    grads = [torch.autograd.grad((f(x, b, 0.3, 1.7) * weights).sum(), (x, b))
+             for f in (fused_leaky_relu, fused_leaky_relu_reference)]
+    for ours, reference in zip(*grads):
+        torch.testing.assert_close(ours, reference)
+    # a (B, C) input (EqualLinear with an activation) and a bf16 input keep shape and dtype
+    y = fused_leaky_relu(torch.randn(5, 6, dtype=torch.bfloat16, requires_grad=True), b)
+    assert y.dtype == torch.bfloat16 and y.shape == (5, 6)
+    y.float().sum().backward()
+    assert b.grad.dtype == torch.float32 and b.grad.shape == (6,)
+
+
+def test_fused_leaky_relu_leaves_its_input_alone():
+    x = torch.randn(2, 3, 4, 4)
+    before = x.clone()
+    fused_leaky_relu(x, torch.ones(3))
+    fused_leaky_relu(x, None)
+    assert torch.equal(x, before)
