@@ -77,7 +77,41 @@ def paper_report(results: dict) -> list[str]:
                 "GFLOP/s": ("gflop_per_s", "{:.0f}"), **PEAK_COLUMNS}),
             *speedup_lines(rows, "seconds", group=lambda r: f"paper width, {r['what']}"),
             f"- the paper-width section took {results['paper_section_s']:.0f} s (untrained generator and its PCA, "
-            "--bf16 auto's own timing unless cached, one FLOP-counting warm-up of each call, the timed calls)"]
+            "--bf16 auto's own timing unless cached, one FLOP-counting warm-up of each call, the timed calls, "
+            "the profiles and the modulated convs below)",
+            *profile_report(results.get("paper_profiles", {})), *modconv_report(results.get("paper_modconv", []))]
+
+
+def profile_report(profiles: dict) -> list[str]:
+    """Where one motion-generator update's time goes, per precision."""
+    out = []
+    for mode, prof in profiles.items():
+        out += ["", f"### Where a motion-generator update's time goes ({mode}, torch.profiler)", "",
+                f"One update: {prof['wall_s']:.2f} s of wall time, {prof['profiled_s']:.2f} s in the operators' "
+                "own time (on a CPU each operator is timed on the calling thread, its intra-op threads included).", "",
+                markdown_table(prof["kinds"], {"kind": ("kind", "{}"), "seconds": ("seconds", "{:.2f}"),
+                                                "share": ("share", "{:.0%}")}), "",
+                markdown_table(prof["top"], {"operator": ("op", "{}"), "kind": ("kind", "{}"), "calls": ("calls", "{}"),
+                                              "seconds": ("seconds", "{:.2f}"), "share": ("share", "{:.0%}")})]
+    return out
+
+
+def modconv_report(rows: list[dict]) -> list[str]:
+    """Grouped against scaled modulated conv at each resolution of the paper-width generator."""
+    if not rows:
+        return []
+    for row in rows:
+        row["layer"] = f"{row['resolution']} px{' (upsampling)' if row['upsample'] else ''}, {row['in']}->{row['out']} ch"
+        row["scaled_ms"], row["grouped_ms"] = 1e3 * row["scaled_s"], 1e3 * row["grouped_s"]
+    grouped_wins = [f"{r['layer']} in {r['mode']}" for r in rows if r["faster"] == "grouped"]
+    return ["", f"### Modulated conv at each resolution: grouped (official) against scaled (mocohd), batch "
+            f"{rows[0]['batch']}, forward + backward to input and styles", "",
+            markdown_table(rows, {"layer": ("layer", "{}"), "precision": ("mode", "{}"),
+                                  "scaled (ms)": ("scaled_ms", "{:.1f}"), "grouped (ms)": ("grouped_ms", "{:.1f}"),
+                                  "grouped / scaled": ("grouped_over_scaled", "{:.2f}"), "faster": ("faster", "{}"),
+                                  "max |difference|": ("max_abs_diff", "{:.1e}")}), "",
+            "- the grouped form wins at: " + (", ".join(grouped_wins) if grouped_wins else
+                                              "no resolution, in either precision: mocohd keeps the scaled form throughout")]
 
 
 def image_report(results: dict) -> list[str]:
