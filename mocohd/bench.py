@@ -15,8 +15,10 @@ One run measures, back to back so that the ratios are fair even on a noisy machi
    the in-domain video GAN around it (2 clips x 16 frames, discriminators at ndf 64 on 64 px
    frames): one G_I forward of 16 images, one motion-generator update and one discriminator
    update, each in fp32 and in bf16 autocast, marked with the one ``--bf16 auto`` picks here,
-   with the GFLOP/s each reaches against the peaks of item 1 (``--only paper`` runs just
-   these and the peaks);
+   with the GFLOP/s each reaches against the peaks of item 1; a profile of the G_I forward
+   and of the motion update in each precision (where the time goes, by kind of operator);
+   and the modulated conv, grouped against scaled, at each of the generator's resolutions
+   (``--only paper`` runs just these and the peaks);
 6. the peak resident memory of the process.
 
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (2 per multiply-add,
@@ -25,7 +27,9 @@ Timings are medians. The report is printed as Markdown and written to
 ``runs/bench/<timestamp>.md`` with the raw numbers in ``<timestamp>.json``.
 
 This is a script, never a test: timings depend on the machine and on what else runs on it
-(the report states the load average before and after).
+(the report states the load average before and after). Two companions: ``python -m
+mocohd.bench_against REV`` times this checkout against an earlier commit in one run, and
+``python -m mocohd.bench_ddp`` the trainer on 2 gloo processes and its gradient all-reduce.
 """
 
 from __future__ import annotations
@@ -258,6 +262,9 @@ def paper_rows(generator: Path, pca: Path, frame_size: int, images: int = 16, cl
     to the other precision. Each row says whether it is the one ``auto`` picked."""
     from .train.video_gan import VideoGANTrainer
 
+    clip_work = f"{clips} clips x {frames} frames"
+    works = {"g_i": ("G_I forward (no grad)", f"{images} images"),
+             "motion": ("motion-generator update", clip_work), "d": ("discriminator update", clip_work)}
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the bf16 advice: here bf16 is timed against fp32 on purpose
         cfg = paper_video_config(generator, pca, frame_size, clips, frames, ndf, bf16="auto")
@@ -285,17 +292,15 @@ def paper_rows(generator: Path, pca: Path, frame_size: int, images: int = 16, cl
         flops = {key: count_flops(fn) for key, fn in calls.items()}
         log(f"  timing the six calls in turn, {repeats} time(s) ...")
         seconds = interleaved_seconds(calls, repeats, 0)
-        log("  profiling one motion-generator update in each precision ...")
-        profiles = {"bf16" if bf16 else "fp32": profile_call(calls[("motion", bf16)]) for bf16 in sorted(trainers)}
+        log("  profiling one G_I forward and one motion-generator update in each precision ...")
+        profiles = {f"{works[key][0]} ({'bf16' if bf16 else 'fp32'})": profile_call(calls[(key, bf16)])
+                    for key in ("g_i", "motion") for bf16 in sorted(trainers)}
         g_i, d_cfg, m_cfg = auto.video_g.image_generator, auto.d_cfg, auto.motion_cfg
         setup = {"generator_params": sum(p.numel() for p in g_i.parameters()), "channels_at_4px": g_i.channels[4],
                  "channels_at_size": g_i.channels[g_i.size], "d_size": d_cfg.size, "ndf": d_cfg.ndf,
                  "num_D": d_cfg.num_D, "n_layers": d_cfg.n_layers, "lstm_h_dim": m_cfg.h_dim, "n_pca": m_cfg.n_pca,
                  "channels_last": cfg.channels_last, "repeats": repeats,
                  "channels": {size: width for size, width in g_i.channels.items() if size <= g_i.size}}
-    clip_work = f"{clips} clips x {frames} frames"
-    works = {"g_i": ("G_I forward (no grad)", f"{images} images"),
-             "motion": ("motion-generator update", clip_work), "d": ("discriminator update", clip_work)}
     rows = [{"what": what, "work": work, "mode": "bf16" if bf16 else "fp32", "auto": bf16 == auto.bf16,
              "seconds": seconds[(key, bf16)], "gflop": flops[(key, bf16)] / 1e9,
              "gflop_per_s": flops[(key, bf16)] / seconds[(key, bf16)] / 1e9}

@@ -83,11 +83,11 @@ def paper_report(results: dict) -> list[str]:
 
 
 def profile_report(profiles: dict) -> list[str]:
-    """Where one motion-generator update's time goes, per precision."""
+    """Where one call's time goes (G_I forward, motion-generator update), per precision."""
     out = []
-    for mode, prof in profiles.items():
-        out += ["", f"### Where a motion-generator update's time goes ({mode}, torch.profiler)", "",
-                f"One update: {prof['wall_s']:.2f} s of wall time, {prof['profiled_s']:.2f} s in the operators' "
+    for name, prof in profiles.items():
+        out += ["", f"### Where the time goes: {name}, torch.profiler", "",
+                f"One call: {prof['wall_s']:.2f} s of wall time, {prof['profiled_s']:.2f} s in the operators' "
                 "own time (on a CPU each operator is timed on the calling thread, its intra-op threads included).", "",
                 markdown_table(prof["kinds"], {"kind": ("kind", "{}"), "seconds": ("seconds", "{:.2f}"),
                                                 "share": ("share", "{:.0%}")}), "",
