@@ -28,11 +28,13 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up=1, down=1, pad=(0, 0)) -
     px0, px1, py0, py1 = (pad[0], pad[1], pad[0], pad[1]) if len(pad) == 2 else pad
     b, c, h, w = x.shape
     # 1. zero insertion: each pixel followed by (up - 1) zeros along each axis
-    x = x.reshape(b, c, h, 1, w, 1)
-    x = F.pad(x, [0, up_x - 1, 0, 0, 0, up_y - 1])
-    x = x.reshape(b, c, h * up_y, w * up_x)
+    if (up_x, up_y) != (1, 1):  # (a pad by nothing would still copy the whole tensor)
+        x = x.reshape(b, c, h, 1, w, 1)
+        x = F.pad(x, [0, up_x - 1, 0, 0, 0, up_y - 1])
+        x = x.reshape(b, c, h * up_y, w * up_x)
     # 2. pad (or crop, for negative pads)
-    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    if max(px0, px1, py0, py1) > 0:
+        x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
     x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
     # 3. FIR filter: a true convolution, so the kernel is flipped for conv2d's correlation
     weight = torch.flip(kernel, [0, 1]).to(x.dtype)[None, None].repeat(c, 1, 1, 1)
