@@ -101,3 +101,14 @@ def sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def remove_partial_writes(path: str | Path) -> list[Path]:
+    """Delete the temporary files that :func:`save_checkpoint` left beside ``path`` when its
+    process was killed mid-write (the checkpoint itself is then the previous, complete one).
+    Call it only where no other process may be writing that checkpoint (a resuming run)."""
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale

@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..checkpoint import VERSION, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from ..checkpoint import VERSION, load_checkpoint, remove_partial_writes, rng_state, save_checkpoint, set_rng_state
 from ..config import ImageGANConfig, from_dict, to_dict
 from ..hardware import (bf16_setting, bf16_warning, choose_bf16, machine_log, machine_signature, precision_log,
                         recorded_precision, time_bf16, training_device)
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
-from .log import append_csv
+from .log import append_csv, trim_csv
 from .diffaugment import diff_augment
 
 FORMAT = "mocohd.image_gan"
@@ -247,6 +247,8 @@ class ImageGANTrainer:
         for name in ("g", "d", "g_ema", "g_opt", "d_opt"):
             getattr(self, name).load_state_dict(sd[name])
         self.step, self.mean_path_length = ckpt["step"], ckpt["mean_path_length"].to(self.device)
+        trim_csv(self.out / "log.csv", self.step)  # a run killed after logging a step but before its checkpoint
+        remove_partial_writes(path)
         self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change:
             warnings.warn(change, stacklevel=2)

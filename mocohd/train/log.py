@@ -25,6 +25,25 @@ def append_csv(path: Path, row: dict, fields: list[str]) -> None:
         writer.writerow(row)
 
 
+def trim_csv(path: Path, last_step: int) -> int:
+    """Drop the rows logged after ``last_step`` (atomically); returns how many were dropped.
+
+    A run logs a step's row before it writes that step's checkpoint, so a run killed between
+    the two has logged a step that its resume will train again. Trimming the log back to the
+    checkpoint's step on resume keeps every step in the log once."""
+    path = Path(path)
+    header = _header(path)
+    if header is None or "step" not in header:
+        return 0
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [row for row in rows if row["step"] and int(float(row["step"])) <= last_step]
+    if len(kept) == len(rows):
+        return 0
+    _rewrite(path, header, kept)
+    return len(rows) - len(kept)
+
+
 def _header(path: Path) -> list[str] | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
@@ -35,10 +54,14 @@ def _header(path: Path) -> list[str] | None:
 def _widen(path: Path, header: list[str]) -> list[str]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
+    _rewrite(path, header, rows)
+    return header
+
+
+def _rewrite(path: Path, header: list[str], rows: list[dict]) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
-    return header

@@ -49,8 +49,8 @@ from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from tqdm.auto import tqdm
 
 from ..augment import warp
-from ..checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, rng_state, save_checkpoint,
-                          set_rng_state, sha256)
+from ..checkpoint import (VERSION, check_checkpoint, load_checkpoint, read_torch_file, remove_partial_writes, rng_state,
+                          save_checkpoint, set_rng_state, sha256)
 from ..config import VIDEO_PRESETS, VideoGANConfig, from_dict, legacy_video_config, preset, to_dict
 from ..contrastive_discriminator import build_contrastive_discriminator
 from ..discriminators import (DiscriminatorConfig, build_image_discriminator, build_video_discriminator,
@@ -64,7 +64,7 @@ from ..params import resolve_path
 from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
 from .cli import add_config_args, config_overrides
-from .log import append_csv
+from .log import append_csv, trim_csv
 
 FORMAT = "mocohd.video_gan"
 
@@ -570,6 +570,9 @@ class VideoGANTrainer:
         self.opt_d3d.load_state_dict(sd["opt_d3d"])
         self.opt_dimg.load_state_dict(sd["opt_dimg"])
         self.step, self.epoch, self.position = ckpt["step"], ckpt["epoch"], ckpt["position"]
+        if self.rank == 0:  # a run killed after logging a step but before its checkpoint, or mid-write
+            trim_csv(self.out / "log.csv", self.step)
+            remove_partial_writes(path)
         self.machines, change = machine_log(ckpt.get("machines"), self.step, machine_signature(self.device))
         if change and self.rank == 0:
             warnings.warn(change, stacklevel=2)
