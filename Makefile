@@ -6,6 +6,10 @@
 #   make test              unit tests, every notebook once in smoke mode, the notebook-pair check
 #   make eval              the paper's metrics for a checkpoint: make eval CKPT=data/checkpoints/sky_motion.pt
 #                          (DATA=toy:sky or a folder, METRICS="fvd_toy acd", EVAL_ARGS="--n-videos 64 --json out.json")
+#   make book              the course as a web site from the newest tour run: runs/book/html/index.html
+#                          (MODE=full: the newest full-mode run; BOOK_FROM="runs/A runs/B": those runs, each
+#                          notebook from the first that has it)
+#   make book-check        open every page of the book in headless Chromium (skipped without chromium)
 #   make lab / kernel / sync / checked-outputs NB=00 (or NB=A2) / bench / checkpoints
 
 SHELL := /bin/bash
@@ -24,8 +28,9 @@ CKPT ?= data/checkpoints/faces_motion.pt
 DATA ?=
 METRICS ?=
 EVAL_ARGS ?=
+BOOK_FROM ?=
 
-.PHONY: tour test eval lab kernel sync checked-outputs bench checkpoints clean-venv
+.PHONY: tour test eval book book-check lab kernel sync checked-outputs bench checkpoints clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -41,6 +46,12 @@ test: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) -m mocohd.evaluate $(CKPT) $(if $(DATA),--data $(DATA)) $(if $(METRICS),--metrics $(METRICS)) $(EVAL_ARGS)
+
+book: $(STAMP)
+	$(PY) -m mocohd.book build --mode $(MODE) $(if $(BOOK_FROM),--from $(BOOK_FROM))
+
+book-check: $(STAMP)
+	$(PY) -m mocohd.book check
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -280,20 +280,180 @@ def plot_probe(result: dict, axes=None):
 # Widgets (interactive in JupyterLab; a static snapshot in exported HTML)
 
 
-def slider_explorer(render, **sliders):
+class Explorer:
+    """Sliders that leave a picture behind: in Jupyter the live widget; wherever no kernel is
+    running (the tour's HTML, the book) a static snapshot of its starting state, with a note.
+
+    Both travel in one output: the widget's mime type, which a widget-aware frontend shows, and
+    ``text/html``, the snapshot, which static renderers show instead. Attributes not defined
+    here (``children``, ``kwargs``, ...) are the widget's."""
+
+    def __init__(self, widget, snapshot_html: str):
+        self.widget, self.snapshot_html = widget, snapshot_html
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["widget"], name)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/html"] = self.snapshot_html
+        bundle["text/plain"] = "an explorer with sliders: run this notebook in Jupyter to use it"
+        return bundle
+
+
+def outputs_html(outputs: list[dict]) -> str:
+    """Rich outputs (mime type -> data, as IPython captures them) as one HTML fragment:
+    each output's HTML if it has one, else its PNG as an image, else its text."""
+    import base64
+    import html
+
+    parts = []
+    for data in outputs:
+        if "text/html" in data:
+            parts.append(data["text/html"])
+        elif "image/png" in data:
+            png = data["image/png"]
+            png = png if isinstance(png, str) else base64.b64encode(png).decode()
+            parts.append(f'<img src="data:image/png;base64,{png}" alt="explorer snapshot"/>')
+        elif "text/plain" in data:
+            parts.append(f"<pre>{html.escape(data['text/plain'])}</pre>")
+    return "\n".join(parts)
+
+
+def snapshot_note(values: dict) -> str:
+    """The note under a static snapshot: what the sliders were set to, and where they move."""
+    setting = ", ".join(f"{name} = {value:g}" if isinstance(value, (int, float)) else f"{name} = {value}"
+                        for name, value in values.items())
+    return (f'<p class="explorer-note"><em>A static snapshot of the explorer at its starting values ({setting}). '
+            "Run this notebook in Jupyter to drag the sliders.</em></p>")
+
+
+def snapshot(render, values: dict) -> str:
+    """``render(**values)``, its displayed outputs captured (in IPython) and turned into HTML,
+    followed by :func:`snapshot_note`."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        render(**values)
+    parts = [outputs_html([output.data for output in captured.outputs])]
+    if captured.stdout:
+        import html
+
+        parts.append(f"<pre>{html.escape(captured.stdout)}</pre>")
+    return "\n".join(parts + [snapshot_note(values)])
+
+
+def slider_explorer(render, **sliders) -> Explorer:
     """An interactive explorer: ``render(**values)`` is called whenever a slider moves.
 
     Each slider is given as ``name=(low, high, step, value)`` (floats or ints)::
 
         slider_explorer(lambda yaw, mouth: show_images(draw(yaw, mouth)), yaw=(-1, 1, 0.1, 0), mouth=(0, 1, 0.1, 0))
+
+    Returns an :class:`Explorer`: the live sliders in Jupyter, and in exported HTML a snapshot
+    of ``render`` at the starting values (so ``render`` runs once more, to draw it).
     """
     import ipywidgets as widgets
 
     controls = {}
     for name, (low, high, step, value) in sliders.items():
         kind = widgets.IntSlider if all(isinstance(v, int) for v in (low, high, step, value)) else widgets.FloatSlider
-        controls[name] = kind(min=low, max=high, step=step, value=value, description=name, continuous_update=False)
-    return widgets.interactive(render, **controls)
+        controls[name] = kind(min=low, max=high, step=step, value=value, description=name, continuous_update=False,
+                              style={"description_width": "initial"})
+    values = {name: spec[3] for name, spec in sliders.items()}
+    return Explorer(widgets.interactive(render, **controls), snapshot(render, values))
+
+
+# ----------------------------------------------------------------------------------------
+# Motion explorers: one content z, one motion noise, one residual scale
+
+
+def motion_state(video_generator, content_seed: int = 0, noise_seed: int = 0, w_residual: float | None = None,
+                 n_frames: int = 16) -> dict:
+    """One setting of the motion explorers, rendered.
+
+    The content z is drawn from ``content_seed`` (``torch.randn(1, D)``, as notebook 05 draws
+    one); the LSTM's noise e_1..e_{T-1}, then StyleGAN's noise maps, from ``noise_seed``; every
+    step w_t - w_{t-1} is scaled by ``w_residual`` (lambda; None: the value it was trained with).
+    The LSTM's coefficients do not depend on lambda, so the path in sigma units scales with it
+    exactly. Returns {"video": (T, 3, H, W) in [-1, 1], "coords": (T, n_pca) = (w_t - w_0) on
+    each principal direction / sigma, "w_residual": lambda}."""
+    from mocohd.motion import pca_coordinates
+
+    motion = video_generator.motion
+    trained = motion.w_residual
+    lam = trained if w_residual is None else float(w_residual)
+    if not lam >= 0:
+        raise ValueError(f"w_residual (lambda) must be >= 0, got {w_residual!r}; the trained value is {trained}")
+    z = torch.randn(1, video_generator.image_generator.style_dim,
+                    generator=torch.Generator().manual_seed(int(content_seed)))  # (1, D)
+    motion.w_residual = lam
+    try:
+        with torch.no_grad():
+            out = video_generator(z, n_frames, generator=torch.Generator().manual_seed(int(noise_seed)))
+    finally:
+        motion.w_residual = trained
+    coords = pca_coordinates(motion, out["w"].float())[0]  # (T, n_pca)
+    return {"video": out["video"][0].float().clamp(-1, 1), "coords": coords, "w_residual": lam}
+
+
+def plot_motion_states(states: dict[str, dict], pcs: tuple[int, int] = (0, 1), every: int = 5):
+    """One explorer setting as a figure: each state's path on two principal directions of its
+    W (in sigma units from w_0), coloured by frame, with its frames drawn along it."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(states), figsize=(4.6 * len(states), 3.6), squeeze=False)
+    limit = max(float(s["coords"][:, list(pcs)].abs().max()) for s in states.values())
+    for ax, (name, state) in zip(axes[0], states.items()):
+        plot_trajectory(state["coords"][:, list(pcs)], state["video"], every=every, ax=ax, zoom=0.4,
+                        labels=(f"PC{pcs[0] + 1} / σ", f"PC{pcs[1] + 1} / σ"),
+                        title=f"{name}, λ = {state['w_residual']:g}")
+        ax.set_xlim(-1.3 * limit - 1e-3, 1.3 * limit + 1e-3)  # the same scale for every state
+        ax.set_ylim(-1.3 * limit - 1e-3, 1.3 * limit + 1e-3)
+    fig.tight_layout()
+    return fig
+
+
+def show_motion_states(states: dict[str, dict], fps: float = 8) -> None:
+    """What the motion explorers draw for one setting: the videos side by side, then their paths."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    show_videos([s["video"] for s in states.values()], titles=list(states), fps=fps)
+    fig = plot_motion_states(states)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=80)  # a PNG whatever matplotlib backend is active
+    plt.close(fig)
+    display(Image(data=png.getvalue(), format="png"))
+
+
+def cross_domain_explorer(video_generators: dict, content_seed: int = 0, noise_seed: int = 0,
+                          w_residual: float | None = None, n_frames: int = 16, max_seed: int = 31,
+                          max_residual: float = 0.6) -> Explorer:
+    """Sliders for the content seed, the motion-noise seed and lambda over one or more video
+    generators at once (``{"faces": vg_faces, "animals": vg_animals}``): each is given the same
+    seeds, so the same motion noise drives each of them. Shows the videos and their paths in W."""
+    if not video_generators:
+        raise ValueError("give at least one video generator: {name: VideoGenerator}")
+    first = next(iter(video_generators.values()))
+    lam = first.motion.w_residual if w_residual is None else float(w_residual)
+    step = max(round(max_residual / 24, 3), 0.005)
+
+    def render(content_seed, noise_seed, **lam):  # the slider is named λ
+        show_motion_states({name: motion_state(vg, content_seed, noise_seed, lam["λ"], n_frames)
+                            for name, vg in video_generators.items()})
+
+    return slider_explorer(render, content_seed=(0, max_seed, 1, int(content_seed)),
+                           noise_seed=(0, max_seed, 1, int(noise_seed)),
+                           **{"λ": (0.0, float(max_residual), step, lam)})
+
+
+def motion_explorer(video_generator, content_seed: int = 0, noise_seed: int = 0, w_residual: float | None = None,
+                    n_frames: int = 16, **kwargs) -> Explorer:
+    """Pick a content z, drag the motion-noise seed and lambda, see the video and its path in W."""
+    return cross_domain_explorer({"video": video_generator}, content_seed, noise_seed, w_residual, n_frames, **kwargs)
 
 
 def frame_scrubber(video, scale: int | None = None):
