@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import pickle
+import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 VERSION = 1
@@ -24,10 +27,73 @@ VERSION = 1
 SAFE_GLOBALS = (argparse.Namespace,)
 
 
+class UnsafeFileError(ValueError):
+    """A file that holds pickled Python objects beyond tensors and plain containers: loading
+    it would run whatever code the objects name, so mocohd refuses (nothing is unpickled)."""
+
+
+RESAVE_FIX = ("If you trust where the file came from, load it once yourself with "
+              "torch.load(path, weights_only=False) and save only its tensors and plain values: "
+              "torch.save(model.state_dict(), path) for a network (or, for a mocohd checkpoint, its dict "
+              "with configs as dicts of numbers and strings); otherwise get the file again from its source")
+
+
+def unsafe_file_message(path: str | Path, reason: str = "") -> str:
+    """What :class:`UnsafeFileError` says: the file, what torch refused, the fix."""
+    why = f" ({reason})" if reason else ""
+    return (f"{path} holds Python objects beyond tensors and plain containers{why}; mocohd refuses to "
+            f"unpickle them, since unpickling can run any code. {RESAVE_FIX}")
+
+
+# what torch's weights-only unpickler says when a file names a Python object it will not build
+OBJECT_SIGNS = ("GLOBAL", "Can only create new object", "Can only build")
+
+
+def _refusal_reason(error: Exception) -> str:
+    """What torch's weights-only unpickler refused (the object a file names, or the pickle
+    instruction), without torch's advice to load it with weights_only=False."""
+    text = " ".join(str(error).split())
+    if found := re.search(r"GLOBAL ([\w.]+)", text):
+        return f"it names {found.group(1)}"
+    if found := re.search(r"WeightsUnpickler error: (.*?)(?: Check the documentation|$)", text):
+        return found.group(1).strip()
+    return ""
+
+
 def torch_load(path: str | Path):
-    """``torch.load(path, weights_only=True)`` that also reads the :data:`SAFE_GLOBALS`."""
-    with torch.serialization.safe_globals(list(SAFE_GLOBALS)):
-        return torch.load(path, map_location="cpu", weights_only=True)
+    """``torch.load(path, weights_only=True)`` that also reads the :data:`SAFE_GLOBALS`.
+
+    Raises :class:`UnsafeFileError` for a file whose unpickling would build other Python
+    objects (and so could run code): nothing in it is built. Other errors (a truncated,
+    empty or foreign file) are torch's own; :func:`read_torch_file` words them."""
+    try:
+        with torch.serialization.safe_globals(list(SAFE_GLOBALS)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "Weights only load failed" not in str(error):
+            raise
+        if any(sign in str(error) for sign in OBJECT_SIGNS):
+            raise UnsafeFileError(unsafe_file_message(path, _refusal_reason(error))) from None
+        # an instruction the safe unpickler does not read: garbage, or a plain (not torch) pickle
+        raise pickle.UnpicklingError(f"not a PyTorch file of tensors ({_refusal_reason(error)}): truncated, "
+                                     "corrupt, or a plain pickle; nothing in it was unpickled") from None
+
+
+def numpy_load(path: str | Path) -> dict | np.ndarray:
+    """``np.load(path, allow_pickle=False)``, read whole: an array (``.npy``) or {name: array}
+    (``.npz``). Raises :class:`UnsafeFileError` for object arrays (pickled Python objects)."""
+    try:
+        with open(path, "rb") as f:
+            loaded = np.load(f, allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded:
+                    return {name: loaded[name] for name in loaded.files}
+            return loaded
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise UnsafeFileError(unsafe_file_message(path, "a NumPy object array") + "; for NumPy files, "
+                                  "np.save or np.savez with numeric arrays") from None
+        raise
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> Path:
@@ -52,16 +118,22 @@ def load_checkpoint(path: str | Path, expected_format: str | None = None) -> dic
     return check_checkpoint(read_torch_file(path), path, expected_format)
 
 
-def read_torch_file(path: str | Path):
-    """``torch.load(path, weights_only=True)`` with errors that name the file and the fix."""
+def read_torch_file(path: str | Path, what: str = "mocohd checkpoint"):
+    """``torch.load(path, weights_only=True)`` with errors that name the file and the fix
+    (``what``: the kind of file the caller expects, for the messages)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}; check the path, or run `make checkpoints` "
                                 "to rebuild the shipped ones")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not a readable {what}: a copy or download that "
+                         "stopped before it began; re-download or retrain it")
     try:
         return torch_load(path)
-    except Exception as exc:  # truncated file, not a torch file, pickled objects...
-        raise ValueError(f"{path} is not a readable mocohd checkpoint ({type(exc).__name__}: {exc}); "
+    except UnsafeFileError:
+        raise
+    except Exception as exc:  # truncated file, not a torch file...
+        raise ValueError(f"{path} is not a readable {what} ({type(exc).__name__}: {exc}); "
                          "it may be truncated or from another program: re-download or retrain it") from exc
 
 
@@ -71,7 +143,9 @@ def check_checkpoint(ckpt, path: str | Path, expected_format: str | None = None)
         raise ValueError(f"{path} has no 'format' key: it is not a mocohd checkpoint. For a rosinality "
                          "StyleGAN2 file use mocohd.convert.load_rosinality_generator")
     if expected_format and ckpt["format"] != expected_format:
-        raise ValueError(f"{path} holds a {ckpt['format']!r} checkpoint, expected {expected_format!r}")
+        raise ValueError(f"{path} holds a {ckpt['format']!r} checkpoint, expected {expected_format!r}: give a file "
+                         f"of that kind (the shipped ones are in data/checkpoints/; a training run writes its own "
+                         "RUN_FOLDER/checkpoint.pt)")
     if ckpt.get("version", 0) > VERSION:
         raise ValueError(f"{path} was written by a newer mocohd (version {ckpt['version']} > {VERSION}); update mocohd")
     return ckpt

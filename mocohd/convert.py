@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import torch_load
+from .checkpoint import read_torch_file
 from .image_generator import Generator
 from .state_dicts import mismatch_lines, shapes_of, strip_prefix
 
@@ -32,9 +32,16 @@ def infer_generator_kwargs(sd: dict) -> dict:
                          "(MoCoGAN-HD reads ckpt['g_ema'])") from None
     n_mlp = len({m.group(1) for k in sd if (m := re.match(r"style\.(\d+)\.weight$", k))})
     n_rgb = len({m.group(1) for k in sd if (m := re.match(r"to_rgbs\.(\d+)\.bias$", k))})
+    if n_rgb == 0:
+        raise ValueError("no 'to_rgbs.N.bias' keys, from which the image size is read: this rosinality g_ema is "
+                         "incomplete (a partial or edited file); get the whole checkpoint again")
     size = 2 ** (n_rgb + 2)
     channel_multiplier = 2
     if size >= 64:  # 64 px layers have 256 * channel_multiplier maps: convs.6 is the first at 64
+        if "convs.6.conv.weight" not in sd:
+            raise ValueError(f"no 'convs.6.conv.weight' key, although the to_rgbs say a {size} px generator: this "
+                             "rosinality g_ema is incomplete (a partial or edited file); get the whole checkpoint "
+                             "again")
         channel_multiplier = max(1, sd["convs.6.conv.weight"].shape[1] // 256)
     return dict(size=size, style_dim=style_dim, n_mlp=n_mlp, channel_multiplier=channel_multiplier)
 
@@ -91,7 +98,7 @@ def load_rosinality_generator(source: str | Path | dict, **overrides) -> Generat
         if not path.is_file():
             raise FileNotFoundError(f"no StyleGAN2 checkpoint at {path}; download the released generator "
                                     "(see README, 'Bring real checkpoints') and pass its local path")
-        source = torch_load(path)
+        source = read_torch_file(path, "rosinality StyleGAN2 checkpoint")
     sd = source.get("g_ema", source) if isinstance(source, dict) else source
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ValueError("expected a rosinality checkpoint dict with a 'g_ema' state dict of tensors")

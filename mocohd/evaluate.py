@@ -309,10 +309,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> dict:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     settings = Settings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)})
     if settings.n_videos < 2 or settings.batch_size < 1 or settings.continuations < 1:
-        raise SystemExit("--n-videos must be at least 2, --batch-size and --continuations at least 1")
+        p.error(f"--n-videos must be at least 2, --batch-size and --continuations at least 1 (got {settings.n_videos}, "
+                f"{settings.batch_size}, {settings.continuations})")
     networks = Networks(i3d=args.i3d, c3d=args.c3d, c3d_mean=args.c3d_mean)
     try:
         result = evaluate_rows(args.checkpoint, args.data, args.metrics, settings, args.rows, networks)

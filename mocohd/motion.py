@@ -35,6 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .checkpoint import read_torch_file
 from .config import preset
 from .state_dicts import mismatch_lines, shapes_of, strip_prefix
 
@@ -317,7 +318,7 @@ def _read_state_dict(state_dict_or_path) -> dict:
         path = Path(state_dict_or_path)
         if not path.is_file():
             raise FileNotFoundError(f"no official motion checkpoint at {path}; expected a modelR_epoch_*.pth file")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_torch_file(path, "official MoCoGAN-HD motion checkpoint")
     else:
         state = state_dict_or_path
     if not isinstance(state, dict):

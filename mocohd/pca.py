@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import IncrementalPCA
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, numpy_load, save_checkpoint
 
 FORMAT = "mocohd.w_pca"
 
@@ -86,6 +86,6 @@ def load_official_pca(folder: str | Path) -> dict:
     stats = {}
     for key, f in names.items():
         if (folder / f).is_file():
-            arr = np.load(folder / f).astype(np.float32)
+            arr = np.asarray(numpy_load(folder / f)).astype(np.float32)  # refuses object arrays
             stats[key] = torch.from_numpy(arr if key == "comp" else arr.reshape(-1))
     return stats

@@ -22,6 +22,15 @@ from .motion import MotionGenerator, interpolate_midpoints
 NOISE_MODES = ("video", "none")
 
 
+def _check_finite(x: torch.Tensor, name: str) -> None:
+    """A NaN or inf in z would render as a silently NaN video. (Not checked on the paths w that
+    ``render`` takes: in training a NaN there comes from a diverged motion generator, and the
+    trainers' NaN stop catches it in the losses, with the state saved.)"""
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or inf: every frame rendered from it would be NaN; draw it again "
+                         "(torch.randn) or find where it went non-finite (torch.isfinite)")
+
+
 class VideoGenerator(nn.Module):
     def __init__(self, image_generator: nn.Module, motion: MotionGenerator):
         super().__init__()
@@ -90,6 +99,7 @@ class VideoGenerator(nn.Module):
         T' = n_frames, or 2 n_frames - 1 with ``interpolation`` (W midpoints between frames;
         e and e_rec stay per LSTM step). ``generator`` draws e_t and then the noise maps, so a
         seeded generator gives the same video twice."""
+        _check_finite(z, "z")
         # (B, D), no truncation; fp32 even under bf16 autocast, since the path accumulates
         # small steps that bf16's 8-bit mantissa would round away
         w0 = self.image_generator.get_latent(z).float()

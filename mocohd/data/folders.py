@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mocohd.data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, center_square_crop, check_same_size,
-                                  from_uint8, list_images, natural_key, read_image, read_video, resize)
+from mocohd.data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, center_square_crop, check_numbering,
+                                  check_same_size, from_uint8, list_images, natural_key, read_image, read_video,
+                                  resize)
 from mocohd.params import check_power_of_two
 
 
@@ -147,6 +148,7 @@ class FrameFoldersDataset(_ClipDataset):
         files = list_images(source)
         indices = clip_indices(len(files), self.frames, self.time_step, self.generator, str(source))
         if source not in self._same_size:
+            check_numbering(files, source)
             check_same_size(files, source)
             self._same_size.add(source)
         return np.stack([read_image(files[j]) for j in indices])

@@ -591,7 +591,13 @@ def _cache_path(cache_dir, key: str) -> Path | None:
 
 
 def _load_cached(path: Path, domain: str) -> ToyClips:
-    return _clips_from_cached(torch.load(path, weights_only=True), domain)
+    from ..checkpoint import UnsafeFileError, torch_load
+
+    try:
+        cached = torch_load(path)  # refuses a cache file that holds pickled objects
+    except UnsafeFileError as error:
+        raise UnsafeFileError(f"{error} It is a cache file: delete it, and the clips are drawn again") from None
+    return _clips_from_cached(cached, domain)
 
 
 def _clips_from_cached(d: dict, domain: str) -> ToyClips:

@@ -44,6 +44,10 @@ class MixedImageSizesError(ValueError):
     """A folder whose images do not all have the same size."""
 
 
+class MissingFramesError(ValueError):
+    """A folder of numbered frames with a hole in the numbering (a frame lost in extraction)."""
+
+
 # ----------------------------------------------------------------------------------------
 # Conversions
 
@@ -206,6 +210,26 @@ def check_same_size(files: list[Path], folder) -> tuple[int, int]:
     return sizes[first]
 
 
+def check_numbering(files: list[Path], folder) -> None:
+    """Raise :class:`MissingFramesError` when frames named alike (``0001.png``, ``img_7.jpg``:
+    one pattern, one number each) skip a number: read in order, the video would jump over the
+    lost frames as if nothing were missing. Names of other kinds are not checked."""
+    patterns = {re.sub(r"\d+(?=\D*$)", "#", f.name) for f in files}
+    numbers = [int(m.group(1)) for f in files if (m := re.search(r"(\d+)\D*$", f.name))]
+    if len(patterns) != 1 or len(numbers) != len(files) or len(files) < 3:
+        return
+    steps = np.diff(sorted(numbers))
+    step = int(steps.min())
+    if step < 1 or (steps == step).all():
+        return
+    at = int(np.argmax(steps != step))
+    ordered = sorted(files, key=lambda f: int(re.search(r"(\d+)\D*$", f.name).group(1)))
+    raise MissingFramesError(
+        f"frame folder {folder} skips frames: {ordered[at].name} is followed by {ordered[at + 1].name}, its frames "
+        f"otherwise {step} apart; read in order, the clip would jump over the missing frames. Extract the frames "
+        f"again, or move the frames after the gap to a folder of their own (a video of its own)")
+
+
 def read_frames_folder(folder, extensions=IMAGE_EXTENSIONS) -> np.ndarray:
     """A video stored as one image per frame, as uint8 ``(T, H, W, 3)``.
 
@@ -216,6 +240,7 @@ def read_frames_folder(folder, extensions=IMAGE_EXTENSIONS) -> np.ndarray:
     if not files:
         raise FileNotFoundError(f"frame folder {folder} has no images ({', '.join(extensions)}); "
                                 f"put one image per frame in it")
+    check_numbering(files, folder)
     check_same_size(files, folder)
     return np.stack([read_image(f) for f in files])
 

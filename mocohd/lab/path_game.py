@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from mocohd.lab.steered import follow_within_reach
 from mocohd.losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
 from mocohd.motion import mutual_information_loss, pca_coordinates
-from mocohd.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from mocohd.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, torch_load
 
 FORMAT = "mocohd-path-game"
 
@@ -102,7 +102,7 @@ def real_paths(video_generator, image_generator_sha256: str, n: int, frames: int
     key = cache_key(image_generator_sha256, n, frames, seed, steps=3, bf16=False)
     path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"paths-{key}.pt"
     if path.exists():
-        return torch.load(path, weights_only=True)
+        return torch_load(path)  # refuses a cache file that holds pickled objects
     batches = steered_path_batches(video_generator, n, frames, seed)
     w = torch.cat([w for w, _ in tqdm(batches, total=-(-n // 32), desc="steering real paths")])
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -240,7 +240,9 @@ class SteeredVideoDataset(torch.utils.data.Dataset):
         key = cache_key(image_generator_sha256, n, frames, seed, steps, bf16, within_reach)
         path = Path(cache_dir or toyworld.DEFAULT_CACHE) / f"{key}.pt"
         if path.exists():
-            video = torch.load(path, weights_only=True)
+            from mocohd.checkpoint import torch_load  # refuses a cache file that holds pickled objects
+
+            video = torch_load(path)
         else:
             video = steered_clips(video_generator, n, frames, seed, steps, autocast=autocast, chunk=chunk,
                                   progress=True, within_reach=within_reach)

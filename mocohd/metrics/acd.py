@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from mocohd.metrics.protocol import NO_NETWORK, RANDOM_INIT, Protocol, Score, mean_and_sd
+from mocohd.metrics.protocol import NO_NETWORK, RANDOM_INIT, Protocol, Score, check_finite, mean_and_sd
 
 PAIRS = ("all", "consecutive")
 
@@ -35,6 +35,7 @@ def content_distances(vectors, pairs: str = "all") -> np.ndarray:
     v = torch.as_tensor(vectors).double()
     if v.dim() != 3 or v.shape[1] < 2:
         raise ValueError(f"content vectors must be (N videos, T >= 2 frames, D), got shape {tuple(v.shape)}")
+    check_finite(v, "content vectors")
     if pairs == "all":
         distances = torch.cdist(v, v, compute_mode="donot_use_mm_for_euclid_dist")  # (N, T, T): |v_i - v_j|
         i, j = torch.triu_indices(v.shape[1], v.shape[1], offset=1)  # each pair once, i < j

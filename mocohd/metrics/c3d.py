@@ -34,9 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mocohd.checkpoint import torch_load
+from mocohd.checkpoint import numpy_load, read_torch_file
 from mocohd.discriminators import StateDictMismatch
-from mocohd.metrics.protocol import RANDOM_INIT, weights_id
+from mocohd.metrics.protocol import RANDOM_INIT, check_finite, weights_id
 from mocohd.state_dicts import mismatch_lines, strip_prefix
 
 NUM_CLASSES = 101  # UCF-101
@@ -125,9 +125,8 @@ def load_c3d_state_dict(net: C3D, state_dict: dict) -> C3D:
 
 def read_weights(path: Path) -> dict:
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    state = torch_load(path)
+        return numpy_load(path)
+    state = read_torch_file(path, "C3D weights file")
     if not isinstance(state, dict):
         raise TypeError(f"{path} holds a {type(state).__name__}, not a state dict; {WEIGHTS_HINT}")
     return state
@@ -142,10 +141,11 @@ def load_tgan_mean(path: str | Path) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no C3D mean file at {path}; download {MEAN_HINT}")
-    with np.load(path, allow_pickle=False) as archive:
-        if "mean" not in archive.files:
-            raise ValueError(f"{path} has no 'mean' array (it has {archive.files}); expected {MEAN_HINT}")
-        mean = archive["mean"].astype(np.float32)
+    archive = numpy_load(path)
+    if not isinstance(archive, dict) or "mean" not in archive:
+        found = list(archive) if isinstance(archive, dict) else "one array, not an .npz archive"
+        raise ValueError(f"{path} has no 'mean' array (it has {found}); expected {MEAN_HINT}")
+    mean = archive["mean"].astype(np.float32)
     if mean.size != np.prod(MEAN_SHAPE):
         raise ValueError(f"the mean in {path} has shape {mean.shape}, expected {int(np.prod(MEAN_SHAPE))} values "
                          f"{MEAN_SHAPE} (BGR, frames, rows, columns); expected {MEAN_HINT}")
@@ -160,6 +160,7 @@ def tgan_preprocess(videos: torch.Tensor, mean: torch.Tensor | None = None) -> t
     if not torch.is_tensor(videos) or videos.dim() != 5 or videos.shape[2] != 3 or not videos.is_floating_point():
         shape = tuple(videos.shape) if torch.is_tensor(videos) else type(videos).__name__
         raise ValueError(f"videos must be a float tensor (N, T, 3, H, W) in [-1, 1], got {shape}")
+    check_finite(videos, "videos")
     n, t = videos.shape[:2]
     if (mean is not None and t != FRAMES) or not 1 <= t <= FRAMES:
         raise ValueError(f"the TGAN protocol takes {FRAMES}-frame clips (the mean clip has {FRAMES} frames, fc6 "

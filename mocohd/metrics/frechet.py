@@ -171,7 +171,8 @@ def _check_gaussian(mu, sigma, which: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"sigma{which} must be ({mu.shape[0]}, {mu.shape[0]}) to match mu{which}, "
                          f"got shape {sigma.shape}; pass the pair that feature_statistics returned")
     if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-        raise ValueError(f"mu{which} or sigma{which} contains NaN or inf")
+        raise ValueError(f"mu{which} or sigma{which} contains NaN or inf; compute them with feature_statistics "
+                         "from finite features (it names a NaN in the features themselves)")
     return mu, sigma
 
 

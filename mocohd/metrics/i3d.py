@@ -46,9 +46,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mocohd.checkpoint import torch_load
+from mocohd.checkpoint import UnsafeFileError, read_torch_file, unsafe_file_message
 from mocohd.discriminators import StateDictMismatch
-from mocohd.metrics.protocol import RANDOM_INIT, Score, frechet_score, weights_id
+from mocohd.metrics.protocol import RANDOM_INIT, Score, check_finite, frechet_score, weights_id
 from mocohd.state_dicts import mismatch_lines, strip_prefix
 
 NUM_CLASSES = 400  # Kinetics-400
@@ -366,6 +366,7 @@ def fvd_preprocess(videos: torch.Tensor) -> torch.Tensor:
     if videos.shape[1] < MIN_FRAMES:
         raise ValueError(f"I3D needs at least {MIN_FRAMES} frames per clip (its final pool spans 2 steps of "
                          f"8 frames), got {videos.shape[1]}; FVD uses 16")
+    check_finite(videos, "videos")
     n, t = videos.shape[:2]
     frames = videos.float().clamp(-1, 1).flatten(0, 1)  # (N*T, 3, H, W)
     if tuple(frames.shape[2:]) != (INPUT_SIZE, INPUT_SIZE):
@@ -381,10 +382,23 @@ def load_i3d(path: str | Path) -> I3D:
         raise FileNotFoundError(f"no I3D weights at {path}; {WEIGHTS_HINT}")
     digest = weights_id(path)
     if is_torchscript(path):
-        with _no_torchscript_deprecation():
-            return I3D(torch.jit.load(str(path), map_location="cpu"), digest)
-    net = load_i3d_state_dict(InceptionI3d(), torch_load(path))
+        return I3D(_load_torchscript(path), digest)
+    net = load_i3d_state_dict(InceptionI3d(), read_torch_file(path, "I3D weights file"))
     return I3D.from_module(net, digest)
+
+
+def _load_torchscript(path: Path):
+    """``torch.jit.load`` with errors that say what is wrong. TorchScript's own unpickler builds
+    TorchScript types only, and refuses any other Python object a file names."""
+    try:
+        with _no_torchscript_deprecation():
+            return torch.jit.load(str(path), map_location="cpu")
+    except Exception as error:
+        text = " ".join(str(error).split())
+        if "Unknown type name" in text:
+            raise UnsafeFileError(unsafe_file_message(path, text)) from None
+        raise ValueError(f"{path} looks like a TorchScript archive but torch.jit.load cannot read it "
+                         f"({type(error).__name__}: {text[:300]}); it may be truncated or edited: {WEIGHTS_HINT}") from None
 
 
 def random_i3d(seed: int = 0) -> I3D:

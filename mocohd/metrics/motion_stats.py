@@ -400,6 +400,9 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=1, help="independent draws per number (reports mean ± sd)")
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
+    for name in ("images", "videos", "repeats"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     if args.image_range:
         from ..train.video_gan import load_image_generator
 

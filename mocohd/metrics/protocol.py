@@ -119,6 +119,18 @@ class Classifier(FeatureNetwork, typing.Protocol):
     def logits(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
+def check_finite(values, what: str = "videos") -> None:
+    """Raise unless every value is finite: a NaN or inf would make the metric NaN (or, worse, a
+    plausible number), so it is named here, with where to look."""
+    x = torch.as_tensor(values) if not torch.is_tensor(values) else values
+    if x.is_floating_point() or x.is_complex():
+        bad = int((~torch.isfinite(x)).sum())
+        if bad:
+            raise ValueError(f"{what} contain NaN or inf ({bad} of {x.numel()} values): a generator that diverged "
+                             "or a division by zero upstream; find them (torch.isfinite) and drop or fix those "
+                             "samples before scoring")
+
+
 def weights_id(path: str | Path | None) -> str:
     """The ``weights_sha256`` of a weights file, or :data:`RANDOM_INIT` when there is none."""
     return RANDOM_INIT if path is None else sha256(path)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from mocohd.metrics.protocol import NO_NETWORK, Protocol, Score, mean_and_sd
+from mocohd.metrics.protocol import NO_NETWORK, Protocol, Score, check_finite, mean_and_sd
 
 SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}  # Wang et al. 2004
 
@@ -59,6 +59,7 @@ def as_frames(videos) -> tuple[np.ndarray, float]:
         return x.astype(np.float64), 255.0
     if not np.issubdtype(x.dtype, np.floating) or x.shape[2] != 3:
         raise ValueError(f"float videos must be (N, T, 3, H, W) in [-1, 1], got {x.dtype} shape {x.shape}")
+    check_finite(torch.from_numpy(np.ascontiguousarray(x)), "videos")  # clip would keep a NaN as it is
     x = (np.clip(x.astype(np.float64), -1, 1) + 1) / 2  # [0, 1]: SSIM's luminance term needs intensities >= 0
     return x.transpose(0, 1, 3, 4, 2), 1.0
 

@@ -32,8 +32,8 @@ from torch import nn
 
 from mocohd.data.toyworld import DOMAINS, LABELS, VARIANTS, ToyClips, check_domain
 from mocohd.data.toyworld import VERSION as TOY_WORLD_VERSION
-from mocohd.checkpoint import sha256
-from mocohd.metrics.protocol import RANDOM_INIT, Score, frechet_score
+from mocohd.checkpoint import UnsafeFileError, read_torch_file, sha256
+from mocohd.metrics.protocol import RANDOM_INIT, Score, check_finite, frechet_score
 
 FORMAT = "mocohd.toy_features"
 VERSION = 1
@@ -199,8 +199,7 @@ def check_images(images) -> None:
                          "convert uint8 with images.float() / 127.5 - 1")
     if images.shape[0] == 0 or min(images.shape[2:]) < 8:
         raise ValueError(f"images must be a non-empty batch at least 8x8 pixels, got {tuple(images.shape)}")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or inf")
+    check_finite(images, "images")
 
 
 def prepare_images(images: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:
@@ -235,9 +234,11 @@ def load_toy_feature_net(path: str | Path | None = None) -> ToyFeatureNet:
     if not path.is_file():
         raise FileNotFoundError(f"no toy feature network at {path}; {FIX}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise RuntimeError(f"could not read the toy feature network {path} ({type(error).__name__}: {error}); "
+        checkpoint = read_torch_file(path, "toy feature network")  # refuses pickled Python objects
+    except UnsafeFileError:
+        raise
+    except ValueError as error:
+        raise RuntimeError(f"could not read the toy feature network {path} ({error.__cause__ or error}); "
                            f"the file is corrupt or not a checkpoint: delete it and {FIX}") from error
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         found = checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint).__name__

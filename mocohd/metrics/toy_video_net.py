@@ -38,7 +38,7 @@ from mocohd.checkpoint import load_checkpoint, save_checkpoint, sha256
 from mocohd.data.toyworld import ACTIONS, ToyClips
 from mocohd.data.toyworld import VERSION as TOY_WORLD_VERSION
 from mocohd.metrics.inception_score import inception_score
-from mocohd.metrics.protocol import RANDOM_INIT, Protocol, Score, batches, frechet_score
+from mocohd.metrics.protocol import RANDOM_INIT, Protocol, Score, batches, check_finite, frechet_score
 
 FORMAT = "mocohd.toy_video_net"
 VERSION = 1
@@ -186,8 +186,7 @@ def check_videos(videos, frames: int = FRAMES) -> None:
                          f"cut longer videos into {frames}-frame clips (e.g. videos[:, :{frames}])")
     if videos.shape[0] == 0 or min(videos.shape[3:]) < 16:
         raise ValueError(f"videos must be a non-empty batch of frames at least 16x16, got {tuple(videos.shape)}")
-    if not torch.isfinite(videos).all():
-        raise ValueError("videos contain NaN or inf")
+    check_finite(videos, "videos")
 
 
 def prepare_videos(videos: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:

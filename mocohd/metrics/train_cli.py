@@ -32,6 +32,8 @@ def train_parser(prog: str, description: str, default_out: Path, defaults, optio
 
 def config_from_args(parser, args, config_class, options: dict[str, str]):
     """The ``TrainConfig`` the options ask for; ``--seed`` may be 0, every other option at least 1."""
+    if args.out.suffix != ".pt":
+        parser.error(f"--out {args.out}: give a weights file name ending in .pt (its provenance JSON goes beside it)")
     for name in options:
         lowest = 0 if name == "seed" else 1
         if getattr(args, name) < lowest:

@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from .cli import add_config_args, config_overrides
+from .cli import add_config_args, check_counts, config_overrides
 
 
 def image_parser() -> argparse.ArgumentParser:
@@ -32,7 +32,9 @@ def image_config(args):
 def image_main(argv) -> None:
     from .image_gan import train_image_gan
 
-    args = image_parser().parse_args(argv)
+    parser = image_parser()
+    args = parser.parse_args(argv)
+    check_counts(parser, args)
     if args.threads:
         torch.set_num_threads(args.threads)
     train_image_gan(image_config(args), args.out, resume=args.resume)

@@ -42,5 +42,21 @@ def _bf16(text: str) -> bool | str:
     return {"on": True, "off": False}.get(setting, setting)
 
 
+# integer settings that count something, so must be at least 1 (or 0 where listed apart): a
+# negative --steps would otherwise train nothing and say nothing, a --batch 0 fail deep in torch
+AT_LEAST_ONE = ("steps", "batch", "n_images", "n_clips", "frames", "time_step", "chunk", "log_every", "sample_every",
+                "ckpt_every", "d_reg_every", "g_reg_every", "path_batch_shrink", "balance_pool", "threads")
+AT_LEAST_ZERO = ("seed", "g_steps", "ndf", "video_frame_size")
+
+
+def check_counts(parser: argparse.ArgumentParser, args) -> None:
+    """``parser.error`` (exit code 2, naming the flag) for a count given below its least value."""
+    for name in AT_LEAST_ONE + AT_LEAST_ZERO:
+        value = getattr(args, name, None)
+        least = 1 if name in AT_LEAST_ONE else 0
+        if value is not None and not isinstance(value, bool) and value < least:
+            parser.error(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+
+
 def config_overrides(args, cls) -> dict:
     return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}

@@ -27,6 +27,7 @@ from ..hardware import (bf16_setting, bf16_warning, choose_bf16, machine_log, ma
                         recorded_precision, time_bf16, training_device)
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
+from .guards import RunFolderLock, check_finite_losses
 from .log import append_csv, trim_csv
 from .diffaugment import diff_augment
 
@@ -283,6 +284,7 @@ class ImageGANTrainer:
         t0 = time.time()
         while self.step < total:
             logs = self.train_step()
+            check_finite_losses(self, logs)  # a NaN stops here, its state saved apart from checkpoint.pt
             bar.update(1)
             if self.step % cfg.log_every == 0 or self.step == total:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
@@ -323,12 +325,22 @@ def export_generator(checkpoint: str | Path, out: str | Path, extra: dict | None
     return save_checkpoint(out, small)
 
 
+def resume_notice(ckpt: Path) -> str:
+    """What --resume says when there is nothing to resume (scripts rerun with --resume, so this
+    starts the run rather than stopping; a mistyped --out shows here)."""
+    return (f"--resume: no checkpoint at {ckpt} yet, so this run starts from step 0; if you meant to continue "
+            "a run, stop now (Ctrl-C) and give its folder as --out")
+
+
 def train_image_gan(cfg: ImageGANConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> ImageGANTrainer:
-    trainer = ImageGANTrainer(cfg, out_dir)
-    ckpt = Path(out_dir) / "checkpoint.pt"
-    if resume and ckpt.exists():
-        trainer.load(ckpt)
-    # the trainer's config: --bf16 auto resolved to the bool that runs
-    (Path(out_dir) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
-    trainer.fit(progress=progress)
+    with RunFolderLock(out_dir):  # a second run on this folder refuses to start
+        trainer = ImageGANTrainer(cfg, out_dir)
+        ckpt = Path(out_dir) / "checkpoint.pt"
+        if resume and ckpt.exists():
+            trainer.load(ckpt)
+        elif resume:
+            print(resume_notice(ckpt), flush=True)
+        # the trainer's config: --bf16 auto resolved to the bool that runs
+        (Path(out_dir) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
+        trainer.fit(progress=progress)
     return trainer

@@ -63,7 +63,8 @@ from ..motion import build_motion, motion_preset, mutual_information_loss
 from ..params import resolve_path
 from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
-from .cli import add_config_args, config_overrides
+from .cli import add_config_args, check_counts, config_overrides
+from .guards import RunFolderLock, check_finite_losses
 from .log import append_csv, trim_csv
 
 FORMAT = "mocohd.video_gan"
@@ -610,6 +611,7 @@ class VideoGANTrainer:
         bar = tqdm(total=total, initial=self.step, disable=not progress or self.rank != 0, desc="video GAN")
         while self.step < total:
             logs = {k: mean_over_ranks(v, self.device) for k, v in self.train_step().items()}
+            check_finite_losses(self, logs)  # every rank sees the same means, so every rank stops
             bar.update(1)
             if self.step % cfg.log_every == 0 or self.step == total:
                 row = {"step": self.step, "seconds": round(time.time() - t0, 2), **{k: round(v, 5) for k, v in logs.items()}}
@@ -739,6 +741,7 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
     trainer_cls = trainer_cls or VideoGANTrainer
     p = video_parser(config_cls, prog)
     args = p.parse_args(argv)
+    check_counts(p, args)
     if args.threads:
         torch.set_num_threads(args.threads)
     if data := args.data:
@@ -746,13 +749,19 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
             p.error(f"--data {data}: no such folder; use toy:<domain>, carphone (the real clip) or a dataset folder")
     cfg = video_config(args, config_cls)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:  # launched by torchrun
-        dist.init_process_group("nccl" if training_device(cfg.device).type == "cuda" else "gloo")
+    # rank 0 (the one that writes the folder) holds the lock; a second run on the folder refuses to start
+    lock = RunFolderLock(args.out).acquire() if int(os.environ.get("RANK", "0")) == 0 else None
     try:
+        if distributed:  # launched by torchrun
+            dist.init_process_group("nccl" if training_device(cfg.device).type == "cuda" else "gloo")
         trainer = trainer_cls(cfg, args.out)
         ckpt = Path(args.out) / "checkpoint.pt"
         if args.resume and ckpt.exists():
             trainer.load(ckpt)
+        elif args.resume and trainer.rank == 0:
+            from .image_gan import resume_notice
+
+            print(resume_notice(ckpt), flush=True)
         if trainer.rank == 0:  # the trainer's config: --bf16 auto resolved to the bool that runs
             (Path(args.out) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
         trainer.fit()
@@ -761,5 +770,7 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
             # meanwhile was now and then aborted ("terminate called without an active exception")
             dist.barrier()
     finally:
-        if distributed:
+        if distributed and dist.is_initialized():
             dist.destroy_process_group()
+        if lock is not None:
+            lock.release()
