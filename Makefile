@@ -10,6 +10,7 @@
 #                          (MODE=full: the newest full-mode run; BOOK_FROM="runs/A runs/B": those runs, each
 #                          notebook from the first that has it)
 #   make book-check        open every page of the book in headless Chromium (skipped without chromium)
+#   make mutation          mutation testing of the core files (mutmut; hours, not in CI): MUTATION_ARGS="mocohd.kernels*"
 #   make lab / kernel / sync / checked-outputs NB=00 (or NB=A2) / bench / checkpoints
 
 SHELL := /bin/bash
@@ -29,8 +30,9 @@ DATA ?=
 METRICS ?=
 EVAL_ARGS ?=
 BOOK_FROM ?=
+MUTATION_ARGS ?=
 
-.PHONY: tour test eval book book-check lab kernel sync checked-outputs bench checkpoints clean-venv
+.PHONY: tour test eval book book-check mutation lab kernel sync checked-outputs bench checkpoints clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -52,6 +54,11 @@ book: $(STAMP)
 
 book-check: $(STAMP)
 	$(PY) -m mocohd.book check
+
+# mutmut copies the package into mutants/ (git-ignored) and keeps its results there between runs
+mutation: $(STAMP)
+	MOCOHD_THREADS=1 $(VENV)/bin/mutmut run $(MUTATION_ARGS)
+	$(VENV)/bin/mutmut results
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -42,7 +42,8 @@ def unsafe_file_message(path: str | Path, reason: str = "") -> str:
     """What :class:`UnsafeFileError` says: the file, what torch refused, the fix."""
     why = f" ({reason})" if reason else ""
     return (f"{path} holds Python objects beyond tensors and plain containers{why}; mocohd refuses to "
-            f"unpickle them, since unpickling can run any code. {RESAVE_FIX}")
+            f"unpickle them, since unpickling can run any code (see docs/troubleshooting.md#unsafe-file-refused). "
+            f"{RESAVE_FIX}")
 
 
 # what torch's weights-only unpickler says when a file names a Python object it will not build
@@ -147,7 +148,8 @@ def check_checkpoint(ckpt, path: str | Path, expected_format: str | None = None)
                          f"of that kind (the shipped ones are in data/checkpoints/; a training run writes its own "
                          "RUN_FOLDER/checkpoint.pt)")
     if ckpt.get("version", 0) > VERSION:
-        raise ValueError(f"{path} was written by a newer mocohd (version {ckpt['version']} > {VERSION}); update mocohd")
+        raise ValueError(f"{path} was written by a newer mocohd (version {ckpt['version']} > {VERSION}); update mocohd "
+                         "(see docs/troubleshooting.md#checkpoint-does-not-fit)")
     return ckpt
 
 

@@ -164,7 +164,7 @@ def bf16_warning(bf16: bool, flags: set[str] | None = None, device: torch.device
             "on such a CPU) or --bf16 false (bf16='auto' or False in a config or a notebook's parameters) for "
             "speed. Keep --bf16 true only to continue a bf16 run in its own precision (the shipped runs say "
             "which they used); bit for bit it repeats only on a CPU with the same instructions as the one it "
-            "was trained on")
+            "was trained on (see docs/troubleshooting.md#slow-machine)")
 
 
 # --------------------------------------------------------------------------------------

@@ -9,6 +9,29 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from mocohd import tour
 
 
+@pytest.fixture(autouse=True)
+def kernels_over_unix_sockets(monkeypatch, tmp_path):
+    """tour.main runs papermill in this process, and the suite runs with internet sockets off
+    (pytest-socket): its kernels talk over unix sockets here instead of TCP on 127.0.0.1
+    (docs/troubleshooting.md#sockets-blocked-in-tests)."""
+    import papermill
+    from jupyter_client.manager import AsyncKernelManager
+
+    class UnixSocketKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport, self.ip = "ipc", str(tmp_path / "kernel-ipc")
+
+    execute = papermill.execute_notebook
+
+    def execute_over_ipc(*args, **kwargs):
+        if not kwargs.get("prepare_only"):
+            kwargs.setdefault("kernel_manager_class", UnixSocketKernelManager)
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_over_ipc)
+
+
 def write_notebook(path, cells):
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                             "language": "python"}})

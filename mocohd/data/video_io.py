@@ -119,7 +119,8 @@ def read_video(path) -> np.ndarray:
         detail = " / ".join([line.strip() for line in str(error).splitlines() if line.strip()][-2:])
         raise UnreadableVideoError(
             f"cannot decode video {path} (ffmpeg: {detail}); the file may be truncated or "
-            f"corrupt: check that it plays, re-encode it (ffmpeg -i IN -c:v libx264 OUT.mp4) or remove it"
+            f"corrupt: check that it plays, re-encode it (ffmpeg -i IN -c:v libx264 OUT.mp4) or remove it "
+            f"(see docs/troubleshooting.md#ffmpeg-and-video-files)"
         ) from error
     if video.ndim != 4 or len(video) == 0:
         raise UnreadableVideoError(f"video {path} has no frames; re-encode it or remove it from the dataset")

@@ -91,7 +91,7 @@ class RunFolderLock:
                 f"{self.folder} is in use by another run (process {pid} on {host}, since {since}): two runs in one "
                 f"folder would interleave their checkpoints and logs. Wait for it to finish or stop it, or give this "
                 f"run another --out. If no run is going on there (it ran on another machine that has gone), delete "
-                f"{self.path}")
+                f"{self.path} (see docs/troubleshooting.md#locked-run-folder)")
         # the holder died without removing its lock (or the lock is unreadable): take the folder over
         warnings.warn(f"{self.path} was left by process {pid} on {host}, which is no longer running; taking the "
                       "folder over", stacklevel=3)
@@ -124,4 +124,5 @@ def check_finite_losses(trainer, logs: dict) -> None:
               if last.exists() else "no checkpoint was written before it: start again with a lower --lr")
     raise NonFiniteLossError(f"training stopped at step {trainer.step}: {named}; {where}. The weights are NaN from "
                              f"here on, so going on would only overwrite good checkpoints with broken ones. {resume}, "
-                             "--bf16 off if it ran in bf16, or another --seed")
+                             "--bf16 off if it ran in bf16, or another --seed "
+                             "(see docs/troubleshooting.md#training-stopped-at-a-nan)")

@@ -97,7 +97,8 @@ def init_from_generator(g: Generator, g_ema: Generator, cfg: ImageGANConfig) -> 
     if differ:
         raise ValueError(f"--init-generator {cfg.init_generator}: its generator differs from this run's in "
                          + ", ".join(f"{k} (file {a}, run {b})" for k, (a, b) in differ.items())
-                         + "; pass the same --preset and size flags the file was trained with")
+                         + "; pass the same --preset and size flags the file was trained with "
+                         "(see docs/troubleshooting.md#checkpoint-does-not-fit)")
     weights = ckpt["state_dicts"]["g_ema"]
     g.load_state_dict(weights)
     g_ema.load_state_dict(weights)

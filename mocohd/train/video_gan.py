@@ -118,7 +118,8 @@ def check_same_networks(saved: dict, now: dict, path, settings=SHAPE_SETTINGS, d
     if changed:
         raise ValueError(f"{path} was trained with {', '.join(changed)}: its networks have other shapes "
                          "(or learned from other real clips). "
-                         "Resume with the run's own settings (its config.json), or train into a new --out folder")
+                         "Resume with the run's own settings (its config.json), or train into a new --out folder "
+                         "(see docs/troubleshooting.md#checkpoint-does-not-fit)")
 
 
 def toy_video_dataset(cfg: VideoGANConfig, size: int, supersample: int = 1, hold: dict[str, float] | None = None):
