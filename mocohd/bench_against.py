@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 WORKS = {
@@ -218,12 +217,12 @@ def main(argv: list[str] | None = None) -> int:
               "load_before": [round(x, 2) for x in load_before],
               "load_after": [round(x, 2) for x in os.getloadavg()], "runs": runs, "rows": summarize(runs),
               "wall_s": time.perf_counter() - start}
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"against-{args.rev}-{datetime.now():%Y%m%d-%H%M%S}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    stem.with_suffix(".md").write_text(report(result) + "\n")
-    print(report(result))
-    print(f"written to {stem}.md (+ .json)")
+    from mocohd.bench_report import write_report  # here, not at the top: the child runs as a script
+
+    text = report(result)
+    path = write_report(result, args.out, text + "\n", f"against-{args.rev}")
+    print(text)
+    print(f"written to {path} (+ .json)")
     return 0
 
 

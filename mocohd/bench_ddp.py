@@ -30,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
+from .bench_report import write_report
 from .params import repo_root
 
 
@@ -171,12 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         one = launch(args, 1, 2, Path(tmp) / "one.json")
     result = {"preset": args.preset, "precision": "bf16" if args.bf16 == "on" else "fp32", "one": one, "two": two,
               "allreduce_repeats": args.allreduce_repeats, "wall_s": time.perf_counter() - start}
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"ddp-{datetime.now():%Y%m%d-%H%M%S}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    stem.with_suffix(".md").write_text(report(result) + "\n")
-    print(report(result))
-    print(f"written to {stem}.md (+ .json)")
+    text = report(result)
+    path = write_report(result, args.out, text + "\n", "ddp")
+    print(text)
+    print(f"written to {path} (+ .json)")
     return 0
 
 

@@ -160,10 +160,12 @@ def speedup_lines(rows: list[dict], time_key: str, group) -> list[str]:
     return lines
 
 
-def write_report(results: dict, folder: Path) -> Path:
+def write_report(results: dict, folder: Path, text: str | None = None, name: str = "") -> Path:
+    """``folder/<name->timestamp.md`` (``text``, default :func:`report`) and the raw numbers
+    beside it as ``.json``; returns the Markdown file's path."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    md = folder / f"{stamp}.md"
-    md.write_text(report(results))
-    md.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
+    md = folder / f"{name + '-' if name else ''}{stamp}.md"
+    md.write_text(report(results) if text is None else text)
+    md.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     return md
