@@ -15,7 +15,8 @@ from test_video_gan import small, tiny_generator  # noqa: F401  (a module fixtur
 
 from mocohd.checkpoint import load_checkpoint
 from mocohd.config import image_preset
-from mocohd.train.guards import LOCK_NAME, NonFiniteLossError, RunFolderBusyError, RunFolderLock
+from mocohd.train.guards import (LOCK_NAME, NonFiniteLossError, RunFolderBusyError, RunFolderLock,
+                                  RunFolderUnwritableError)
 from mocohd.train.image_gan import ImageGANTrainer, train_image_gan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,3 +156,43 @@ def test_an_infinite_loss_stops_video_training(tiny_generator, tmp_path):  # noq
                                                  r"no checkpoint was written before it"):
         trainer.fit(progress=False)
     assert (tmp_path / "nonfinite_step000001.pt").is_file() and not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_an_unwritable_run_folder_fails_before_any_step(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    cfg = image_preset("smoke", size=32, n_images=8, style_dim=16, n_mlp=1, channel_scale=0.0625, batch=2, steps=1)
+    with pytest.raises(RunFolderUnwritableError, match=r"cannot write into the run folder .*Not a directory.*no step "
+                                                       r"was trained.*troubleshooting.md#run-folder-not-writable"):
+        train_image_gan(cfg, tmp_path / "a_file" / "run", progress=False)
+    assert (tmp_path / "a_file").read_text() == "not a folder"
+
+
+def test_a_full_disk_at_the_lock_leaves_no_lock_behind(tmp_path, monkeypatch):
+    import json
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(json, "dump", full)  # the lock file is created, then cannot be written
+    with pytest.raises(RunFolderUnwritableError, match="No space left on device"):
+        RunFolderLock(tmp_path / "run").acquire()
+    assert not (tmp_path / "run" / LOCK_NAME).exists()
+
+
+def test_a_full_disk_mid_checkpoint_keeps_the_previous_one_whole(tmp_path, monkeypatch):
+    import mocohd.checkpoint as checkpoint
+
+    path = checkpoint.save_checkpoint(tmp_path / "checkpoint.pt", {"format": "x", "step": 1, "w": torch.ones(3)})
+    before = path.read_bytes()
+    real_save = torch.save
+
+    def save_until_full(obj, f, *args, **kwargs):
+        f.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", save_until_full)
+    with pytest.raises(OSError, match="No space left"):
+        checkpoint.save_checkpoint(path, {"format": "x", "step": 2, "w": torch.zeros(3)})
+    monkeypatch.setattr(checkpoint.torch, "save", real_save)
+    assert path.read_bytes() == before and load_checkpoint(path)["step"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # the temporary file is gone too

@@ -32,6 +32,11 @@ class RunFolderBusyError(RuntimeError):
     """Another live run trains into this folder."""
 
 
+class RunFolderUnwritableError(RuntimeError):
+    """The output folder cannot be created or written (no permission, read-only, full, or a file
+    in its path): found before the first training step, by writing the lock."""
+
+
 class NonFiniteLossError(FloatingPointError):
     """A training loss became NaN or infinite."""
 
@@ -65,19 +70,33 @@ class RunFolderLock:
             return {}  # half-written by a process killed while writing it, or removed meanwhile
 
     def acquire(self) -> "RunFolderLock":
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Take the lock; writing it is also the check that the folder can be written at all,
+        made before any training step rather than at the first checkpoint."""
         for _ in range(2):  # a second try after removing a stale lock
             try:
+                self.folder.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 self._take_over_or_refuse(self._read())
                 continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(self._mine(), f)
+            except OSError as error:
+                raise self._unwritable(error) from None
+            try:
+                with os.fdopen(fd, "w") as f:
+                    json.dump(self._mine(), f)
+            except OSError as error:  # a full disk lets the file be created, not written
+                self.path.unlink(missing_ok=True)
+                raise self._unwritable(error) from None
             self.held = True
             return self
         raise RunFolderBusyError(f"could not lock {self.folder}: another run took {self.path} at the same moment; "
                                  "give this run another --out")
+
+    def _unwritable(self, error: OSError) -> RunFolderUnwritableError:
+        return RunFolderUnwritableError(
+            f"cannot write into the run folder {self.folder} ({error.strerror or error}): no step was trained. "
+            "Give --out a folder you can write to, on a disk with free space "
+            "(see docs/troubleshooting.md#run-folder-not-writable)")
 
     def _take_over_or_refuse(self, holder: dict) -> None:
         pid, host = holder.get("pid"), holder.get("host")
