@@ -12,7 +12,11 @@ from mocohd.losses import (
     gradient_penalty_textbook,
     hinge_d_loss,
     hinge_g_loss,
+    nonsaturating_d_loss,
+    nonsaturating_g_loss,
     pairwise_cosine,
+    path_length_penalty,
+    r1_penalty,
     ralsgan_d_loss,
     ralsgan_g_loss,
 )
@@ -171,3 +175,53 @@ def test_pairwise_cosine_and_feature_matching_by_hand():
     b = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     assert torch.allclose(pairwise_cosine(a, b), torch.tensor([[1.0, 0.0], [2**-0.5, 2**-0.5]]))
     assert feature_matching_loss(a, b).item() == pytest.approx(-(1 + 2**-0.5) / 2)
+
+
+# --------------------------------------------------------------------------------------
+# The image GAN's losses and regularisers (StyleGAN2), by value
+
+
+def test_nonsaturating_losses_are_softplus_means():
+    real, fake = torch.tensor([0.0, 2.0]), torch.tensor([-1.0, 3.0])  # not symmetric: a flipped sign shows
+
+    def softplus(v):
+        return math.log(1 + math.exp(v))
+
+    d = (softplus(-0.0) + softplus(-2.0)) / 2 + (softplus(-1.0) + softplus(3.0)) / 2
+    assert nonsaturating_d_loss(real, fake).item() == pytest.approx(d, rel=1e-6)
+    assert nonsaturating_g_loss(fake).item() == pytest.approx((softplus(1.0) + softplus(-3.0)) / 2, rel=1e-6)
+
+
+def test_r1_is_the_mean_squared_gradient_norm_on_real_images():
+    torch.manual_seed(0)
+    real = torch.randn(3, 2, 4, 4, requires_grad=True)
+    # D(x) = sum of x^2 over each image: its gradient is 2x, so R1 = mean over images of 4 ||x||^2
+    pred = real.pow(2).flatten(1).sum(1)
+    expected = sum(4 * real[i].detach().pow(2).sum().item() for i in range(3)) / 3
+    assert r1_penalty(pred, real).item() == pytest.approx(expected, rel=1e-5)
+    # it stays differentiable: R1's own gradient reaches the inputs (and so D's weights)
+    (grad,) = torch.autograd.grad(r1_penalty(real.pow(2).flatten(1).sum(1), real), real)
+    torch.testing.assert_close(grad, 8 * real.detach() / 3)
+
+
+def test_path_length_penalty_written_out():
+    torch.manual_seed(1)
+    batch, n_latent, dim, c, h, w = 2, 3, 4, 2, 4, 4
+    mixing = torch.randn(n_latent, dim, c, h, w)
+    latents = torch.randn(batch, n_latent, dim, requires_grad=True)
+    fake = torch.einsum("bld,ldchw->bchw", latents, mixing)  # linear in w: the Jacobian is `mixing`
+    mean_before, decay = torch.tensor(0.5), 0.1
+    torch.manual_seed(7)
+    penalty, new_mean, mean_length = path_length_penalty(fake, latents, mean_before, decay)
+    torch.manual_seed(7)
+    noise = torch.randn(batch, c, h, w) / math.sqrt(h * w)  # the same draw: image-sized noise, unit total scale
+    lengths = []
+    for b in range(batch):
+        # J^T y for each layer's w, squared over D, averaged over layers, square root
+        jty = torch.einsum("ldchw,chw->ld", mixing, noise[b])
+        lengths.append(jty.pow(2).sum(1).mean().sqrt())
+    lengths = torch.stack(lengths)
+    expected_mean = mean_before + decay * (lengths.mean() - mean_before)
+    torch.testing.assert_close(mean_length.detach(), lengths.mean())
+    torch.testing.assert_close(new_mean, expected_mean)
+    torch.testing.assert_close(penalty.detach(), (lengths - expected_mean).pow(2).mean())

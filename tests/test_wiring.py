@@ -151,3 +151,12 @@ def test_no_contrastive_trains_the_image_d_without_the_contrastive_term(untraine
     assert same((False, 1.0), (False, 8.0))  # off: its weight changes nothing
     assert not same((True, 1.0), (True, 8.0))  # on: it does
     assert not same((True, 1.0), (False, 1.0))
+
+
+def test_scaled_leaky_relu_by_value():
+    from mocohd.layers import ScaledLeakyReLU
+
+    x = torch.tensor([-2.0, -0.5, 0.0, 1.5])
+    expected = torch.tensor([-0.4, -0.1, 0.0, 1.5]) * math.sqrt(2)
+    torch.testing.assert_close(ScaledLeakyReLU(0.2)(x), expected)
+    torch.testing.assert_close(ScaledLeakyReLU(0.1)(x), torch.tensor([-0.2, -0.05, 0.0, 1.5]) * math.sqrt(2))
