@@ -51,6 +51,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def resume_notice(checkpoint: Path) -> str:
+    """What --resume says when there is nothing to resume (scripts rerun with --resume, so this
+    starts the run rather than stopping; a mistyped --out shows here)."""
+    return (f"--resume: no checkpoint at {checkpoint} yet, so this run starts from step 0; if you meant to "
+            "continue a run, stop now (Ctrl-C) and give its folder as --out")
+
+
 class RunFolderLock:
     """``with RunFolderLock(out): train...`` holds ``out/run.lock`` for the ``with`` block."""
 

@@ -27,7 +27,7 @@ from ..hardware import (bf16_setting, bf16_warning, choose_bf16, machine_log, ma
                         recorded_precision, time_bf16, training_device)
 from ..image_generator import Discriminator, Generator
 from ..losses import nonsaturating_d_loss, nonsaturating_g_loss, path_length_penalty, r1_penalty
-from .guards import RunFolderLock, check_finite_losses
+from .guards import RunFolderLock, check_finite_losses, resume_notice
 from .log import append_csv, trim_csv
 from .diffaugment import diff_augment
 
@@ -324,13 +324,6 @@ def export_generator(checkpoint: str | Path, out: str | Path, extra: dict | None
     small = {"format": FORMAT, "version": VERSION, "config": ckpt["config"], "step": ckpt["step"],
              "state_dicts": {"g_ema": ckpt["state_dicts"]["g_ema"]}, "rng": ckpt["rng"], **(extra or {})}
     return save_checkpoint(out, small)
-
-
-def resume_notice(ckpt: Path) -> str:
-    """What --resume says when there is nothing to resume (scripts rerun with --resume, so this
-    starts the run rather than stopping; a mistyped --out shows here)."""
-    return (f"--resume: no checkpoint at {ckpt} yet, so this run starts from step 0; if you meant to continue "
-            "a run, stop now (Ctrl-C) and give its folder as --out")
 
 
 def train_image_gan(cfg: ImageGANConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> ImageGANTrainer:

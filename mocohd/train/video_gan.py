@@ -64,7 +64,7 @@ from ..params import resolve_path
 from ..pca import load_w_pca, pca_path_for
 from ..video_generator import VideoGenerator
 from .cli import add_config_args, check_counts, config_overrides
-from .guards import RunFolderLock, check_finite_losses
+from .guards import RunFolderLock, check_finite_losses, resume_notice
 from .log import append_csv, trim_csv
 
 FORMAT = "mocohd.video_gan"
@@ -760,8 +760,6 @@ def video_main(argv, trainer_cls=None, config_cls=VideoGANConfig, prog: str = "p
         if args.resume and ckpt.exists():
             trainer.load(ckpt)
         elif args.resume and trainer.rank == 0:
-            from .image_gan import resume_notice
-
             print(resume_notice(ckpt), flush=True)
         if trainer.rank == 0:  # the trainer's config: --bf16 auto resolved to the bool that runs
             (Path(args.out) / "config.json").write_text(json.dumps(to_dict(trainer.cfg), indent=2))
