@@ -57,7 +57,7 @@ book-check: $(STAMP)
 
 # mutmut copies the package into mutants/ (git-ignored) and keeps its results there between runs
 mutation: $(STAMP)
-	MOCOHD_THREADS=1 $(VENV)/bin/mutmut run $(MUTATION_ARGS)
+	OMP_NUM_THREADS=1 MOCOHD_THREADS=1 $(VENV)/bin/mutmut run --max-children 2 $(MUTATION_ARGS)
 	$(VENV)/bin/mutmut results
 
 lab: $(STAMP)

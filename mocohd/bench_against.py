@@ -54,8 +54,9 @@ def repo_root() -> Path:
 # The child: runs inside one version's package
 
 
-def child(shipped_generator: str, repeats: int, works: list[str], precisions: list[str]) -> dict:
-    """Seconds of each work in each precision, for the ``mocohd`` on ``sys.path``."""
+def child(shipped_generator: str, repeats: int, works: list[str], precisions: list[str], quick: bool = False) -> dict:
+    """Seconds of each work in each precision, for the ``mocohd`` on ``sys.path`` (``quick``: the
+    smoke presets' sizes, which check that the program runs and time nothing worth reading)."""
     import warnings
     from dataclasses import replace
 
@@ -74,18 +75,20 @@ def child(shipped_generator: str, repeats: int, works: list[str], precisions: li
     calls = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        generator, pca = bench.untrained_generator_files(tmp, image_preset("paper", size=64))
+        preset = "smoke" if quick else "paper"
+        generator, pca = bench.untrained_generator_files(tmp, image_preset(preset, size=32 if quick else 64))
+        sizes = dict(frames=4) if quick else dict(frames=16, ndf=64, video_frame_size=64)
+        images = 4 if quick else 16
         for precision in precisions:
             bf16 = precision == "bf16"
             if {"g_i", "motion", "d"} & set(works):
-                cfg = video_preset("paper", image_generator=str(generator), pca=str(pca), bf16=bf16,
-                                   channels_last=True, device="cpu", batch=2, frames=16, ndf=64,
-                                   video_frame_size=64, n_clips=4, g_steps=1)
+                cfg = video_preset(preset, image_generator=str(generator), pca=str(pca), bf16=bf16,
+                                   channels_last=True, device="cpu", batch=2, n_clips=4, g_steps=1, **sizes)
                 t = VideoGANTrainer(cfg, tmp / f"paper-{precision}")
                 real = t.next_real()
                 g_i = t.video_g.image_generator
-                z = torch.randn(16, g_i.style_dim, generator=torch.Generator().manual_seed(0))
-                noise = g_i.make_noise(16, generator=torch.Generator().manual_seed(1))
+                z = torch.randn(images, g_i.style_dim, generator=torch.Generator().manual_seed(0))
+                noise = g_i.make_noise(images, generator=torch.Generator().manual_seed(1))
 
                 @torch.no_grad()
                 def forward(g_i=g_i, z=z, noise=noise, bf16=bf16):
@@ -127,7 +130,7 @@ def run_child(tree: Path, args) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--repeats", str(args.repeats),
                "--works", *args.works, "--precisions", *args.precisions, "--shipped-generator",
-               str(args.shipped_generator)]
+               str(args.shipped_generator), *(["--quick"] if args.quick else [])]
     done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"the timing child for {tree} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
@@ -162,7 +165,9 @@ def report(result: dict) -> str:
              f"New: {result['head_sha'][:10]}{' + uncommitted changes' if result['dirty'] else ''}. "
              f"{result['rounds']} rounds in the order {', '.join(result['order'])}; each child times every "
              f"call {result['repeats']} time(s) after one warm-up. Medians over rounds; load average "
-             f"{result['load_before']} before, {result['load_after']} after; {result['threads']} torch threads.", "",
+             f"{result['load_before']} before, {result['load_after']} after; {result['threads']} torch threads."
+             + (" --quick: the smoke presets' sizes, a check that both versions run, not a timing."
+                if result.get("quick") else ""), "",
              "| work | precision | old (s) | new (s) | old / new |", "|---|---|---|---|---|"]
     for row in result["rows"]:
         lines.append(f"| {row['work']} | {row['precision']} | {row['old_s']:.3f} | {row['new_s']:.3f} "
@@ -182,15 +187,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shipped-generator", type=Path,
                         default=repo_root() / "data" / "checkpoints" / "faces_64.pt",
                         help="the generator of the full-preset row (both versions read this file)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the smoke presets' sizes: checks that both versions run, times nothing worth reading")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(str(args.shipped_generator), args.repeats, args.works, args.precisions)))
+        print(json.dumps(child(str(args.shipped_generator), args.repeats, args.works, args.precisions, args.quick)))
         return 0
     if args.rev is None:
         parser.error("name the earlier commit: python -m mocohd.bench_against 9f18db6")
     if args.rounds < 1 or args.repeats < 1:
         parser.error(f"--rounds and --repeats must be >= 1, got {args.rounds} and {args.repeats}")
+    if args.quick and "full_iteration" in args.works:
+        parser.error("--quick shrinks g_i, motion and d to the smoke presets; name them with --works "
+                     "(full_iteration reads the shipped generator at its own size)")
     if "full_iteration" in args.works and not args.shipped_generator.is_file():
         parser.error(f"--shipped-generator {args.shipped_generator} not found: pass a generator checkpoint "
                      "(with its .pca.pt beside it) or leave full_iteration out of --works")
@@ -216,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
               "repeats": args.repeats, "order": order(args.rounds), "threads": runs["new"][0]["threads"],
               "load_before": [round(x, 2) for x in load_before],
               "load_after": [round(x, 2) for x in os.getloadavg()], "runs": runs, "rows": summarize(runs),
-              "wall_s": time.perf_counter() - start}
+              "quick": args.quick, "wall_s": time.perf_counter() - start}
     from mocohd.bench_report import write_report  # here, not at the top: the child runs as a script
 
     text = report(result)

@@ -48,6 +48,7 @@ from mocohd.data.toyworld import HOLDABLE, RESTING, make_clips
 from mocohd.discriminators import image_pair_input, video_input_in_domain
 from mocohd.losses import final_maps
 from mocohd.metrics.motion_stats import EVENT_RANGE, factor_range
+from mocohd.train.cli import check_counts
 
 
 def mean_logit(outputs) -> torch.Tensor:
@@ -474,6 +475,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=12345, help="real clips drawn apart from the training set's")
     p.add_argument("--threads", type=int, default=None)
     args = p.parse_args(argv)
+    check_counts(p, args, also=("clips",))
     if args.threads:
         torch.set_num_threads(args.threads)
     if not args.checkpoints and not args.fresh:

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from mocohd.data.toyworld import make_clips
 from mocohd.motion import MotionGenerator, draw_noise
+from mocohd.train.cli import check_counts
 
 GATES = ("input", "forget", "cell", "output")  # the order of nn.LSTMCell's four weight blocks
 
@@ -130,6 +131,7 @@ def main(argv=None) -> None:
     p.add_argument("--clips", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    check_counts(p, args, also=('clips',))
     rows = {f"real toy clips: {args.factor} steps": {"steps": step_structure(
         real_factor_steps(args.domain, args.factor, n_clips=4 * args.clips, seed=args.seed))}}
     for path in args.checkpoints:

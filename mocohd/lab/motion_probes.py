@@ -23,6 +23,7 @@ import torch
 from mocohd.data.toyworld import make_clips
 from mocohd.metrics.motion_stats import is_motion_factor, largest_change
 from mocohd.metrics.toy_features import ToyFeatureNet, feature_domain, load_toy_feature_net, video_factors
+from mocohd.train.cli import check_counts
 
 
 def blink_region(domain: str = "faces_big_eyes", n_clips: int = 64, size: int = 64, seed: int = 1) -> torch.Tensor:
@@ -241,6 +242,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
+    check_counts(p, args, also=('videos',))
     from mocohd.train.video_gan import load_video_generator
 
     net = load_toy_feature_net()

@@ -35,6 +35,7 @@ from mocohd.losses import ralsgan_g_loss
 from mocohd.lab.discriminator_probe import _load_run, pair_scores, video_scores
 from mocohd.lab.motion_probes import draw_faces
 from mocohd.metrics.motion_stats import clip_numbers
+from mocohd.train.cli import check_counts
 
 STARTS = ("still", "generated")
 JUDGES = ("video", "image")  # the 3D D and the image D
@@ -171,6 +172,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--video", default=None, help="write the climbed clips here (mp4, through mediapy)")
     args = p.parse_args(argv)
+    check_counts(p, args, also=('clips', 'every'))
     if args.threads:
         torch.set_num_threads(args.threads)
     result = ascend_paths(args.checkpoint, args.clips, args.steps, args.lr, args.start, args.every, args.seed,

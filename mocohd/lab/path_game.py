@@ -46,6 +46,7 @@ from mocohd.lab.steered import follow_within_reach
 from mocohd.losses import gradient_penalty_textbook, ralsgan_d_loss, ralsgan_g_loss
 from mocohd.motion import mutual_information_loss, pca_coordinates
 from mocohd.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, torch_load
+from mocohd.train.cli import check_counts
 
 FORMAT = "mocohd-path-game"
 
@@ -318,6 +319,7 @@ def main(argv=None) -> None:
     p.add_argument("--graft", default=None, metavar="RUN/checkpoint.pt",
                    help="after training, write OUT/checkpoint.pt: this pixel run with the trained motion generator")
     args = p.parse_args(argv)
+    check_counts(p, args, also=('every', 'k', 'n_eval', 'n_real'))
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,

@@ -230,6 +230,8 @@ CLI_OPTIONS = {  # TrainConfig fields the command line sets, with their help
     "batch_size": "frames per step, a quarter per domain",
     "clips_per_domain": "training frames per domain",
     "threads": "torch threads; when another job shares a 2-core machine, 1 thread ran ~5x faster than 2",
+    "heldout_images": "held-out images per domain for the accuracy",
+    "fd_images": "images per sample in the FD_toy table",
 }
 
 

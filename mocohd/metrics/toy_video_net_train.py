@@ -172,6 +172,8 @@ CLI_OPTIONS = {
     "batch_size": "clips per step, a third per domain",
     "clips_per_domain": "training clips per domain",
     "threads": "torch threads",
+    "heldout_clips": "held-out clips per domain for the accuracy",
+    "fvd_clips": "clips per sample in the FVD_toy table",
 }
 
 

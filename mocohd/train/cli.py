@@ -49,11 +49,12 @@ AT_LEAST_ONE = ("steps", "batch", "n_images", "n_clips", "frames", "time_step", 
 AT_LEAST_ZERO = ("seed", "g_steps", "ndf", "video_frame_size")
 
 
-def check_counts(parser: argparse.ArgumentParser, args) -> None:
-    """``parser.error`` (exit code 2, naming the flag) for a count given below its least value."""
-    for name in AT_LEAST_ONE + AT_LEAST_ZERO:
+def check_counts(parser: argparse.ArgumentParser, args, also: tuple[str, ...] = ()) -> None:
+    """``parser.error`` (exit code 2, naming the flag) for a count given below its least value;
+    ``also`` names a command's own counts that must be at least 1 (``clips``, ``videos``)."""
+    for name in AT_LEAST_ONE + also + AT_LEAST_ZERO:
         value = getattr(args, name, None)
-        least = 1 if name in AT_LEAST_ONE else 0
+        least = 0 if name in AT_LEAST_ZERO else 1
         if value is not None and not isinstance(value, bool) and value < least:
             parser.error(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
 
