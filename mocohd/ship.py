@@ -81,8 +81,11 @@ def fd_report(g: Generator, cfg: ImageGANConfig, domain: str, n: int = 2000) -> 
             "fraction_of_gap_closed": round((ceiling - trained) / (ceiling - floor), 4)}
 
 
-def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = 100_000, note: str = "",
-               fd_images: int = 2000, name: str = "") -> dict:
+PCA_SAMPLES, FD_IMAGES = 100_000, 2000  # what the shipped generators were shipped with
+
+
+def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int = PCA_SAMPLES, note: str = "",
+               fd_images: int = FD_IMAGES, name: str = "") -> dict:
     """Export an image run's EMA generator as ``{name or domain_size}.pt`` + PCA + provenance."""
     run, t0 = Path(run), time.time()
     ckpt = load_checkpoint(run / "checkpoint.pt", IMAGE_FORMAT)
@@ -103,7 +106,9 @@ def ship_image(domain: str, run: Path, out_dir: Path = SHIPPED, pca_samples: int
         "command": f"python -m mocohd.train image --preset full --data toy:{domain} --steps {ckpt['step']} "
                    f"--ema-kimg {cfg.ema_kimg:g} --bf16 {str(cfg.bf16).lower()} --ckpt-every {cfg.ckpt_every}"
                    f"{changed} --out {run} --resume (then: python -m mocohd.ship image --domain {domain} --run {run}"
-                   f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)})",
+                   f"{_ship_flags(name, f'{domain}_{cfg.size}', out_dir)}"
+                   f"{f' --pca-samples {pca_samples}' if pca_samples != PCA_SAMPLES else ''}"
+                   f"{f' --fd-images {fd_images}' if fd_images != FD_IMAGES else ''})",
         "seed": cfg.seed, "steps": ckpt["step"], "config": summary["config"],
         "wall_seconds": summary["wall_seconds"], "sessions": summary["sessions"],
         "data": {"source": _image_data_source(cfg, domain)},
@@ -340,7 +345,12 @@ def main(argv=None) -> None:
     p.add_argument("--out-dir", type=Path, default=SHIPPED)
     p.add_argument("--note", default="", help="free text stored in the provenance (e.g. how the run really went)")
     p.add_argument("--name", default="", help="file stem instead of DOMAIN_SIZE (image) or DOMAIN_motion (video)")
+    p.add_argument("--pca-samples", type=int, default=PCA_SAMPLES, help="image: z samples for the W PCA")
+    p.add_argument("--fd-images", type=int, default=FD_IMAGES, help="image: images per sample of the FD_toy check")
     args = p.parse_args(argv)
+    for flag, least in (("repeats", 1), ("pca_samples", 2), ("fd_images", 2)):
+        if getattr(args, flag) < least:
+            p.error(f"--{flag.replace('_', '-')} must be at least {least}, got {getattr(args, flag)}")
     if args.kind == "bf16-quality":
         print(json.dumps(bf16_quality(args.domain, out_dir=args.out_dir), indent=2))
         return
@@ -361,7 +371,8 @@ def main(argv=None) -> None:
     if args.domain == "carphone" and args.kind != "video":
         p.error("--domain carphone names a video run on the real clip: use it with `video`")
     if args.kind == "image":
-        print(json.dumps(ship_image(args.domain, args.run, args.out_dir, note=args.note, name=args.name), indent=2))
+        print(json.dumps(ship_image(args.domain, args.run, args.out_dir, args.pca_samples, args.note, args.fd_images,
+                                    args.name), indent=2))
     elif args.kind == "state":
         out_dir = args.out_dir if args.out_dir != SHIPPED else SHIPPED / "states"
         print(json.dumps(ship_state(args.domain, args.run, out_dir, note=args.note, name=args.name), indent=2))

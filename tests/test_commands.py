@@ -33,6 +33,10 @@ from mocohd.train.image_gan import ImageGANTrainer, load_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# the smoke runs measure on a handful of samples on purpose: the metrics' warning says so, and
+# these tests check that the commands run and wire their flags, not what the numbers are worth
+pytestmark = pytest.mark.filterwarnings("ignore::mocohd.metrics.frechet.FewSamplesWarning")
+
 TINY_IMAGE = ["--preset", "smoke", "--size", "32", "--n-images", "64", "--style-dim", "32", "--n-mlp", "1",
               "--channel-scale", "0.0625", "--batch", "4", "--steps", "2", "--bf16", "off", "--channels-last",
               "false", "--log-every", "1", "--threads", "1"]
@@ -68,7 +72,7 @@ def chain(tmp_path_factory):
     shipped = tmp / "shipped"
     train(["image", *TINY_IMAGE, "--out", str(tmp / "image_run")])
     ship(["image", "--domain", "faces", "--run", str(tmp / "image_run"), "--out-dir", str(shipped),
-          "--name", "tiny_32"])
+          "--name", "tiny_32", "--pca-samples", "4000", "--fd-images", "200"])
     train(["video", *tiny_video(shipped / "tiny_32.pt", tmp / "video_run")])
     ship(["video", "--domain", "faces", "--run", str(tmp / "video_run"), "--out-dir", str(shipped),
           "--name", "tiny_motion"])
@@ -121,6 +125,8 @@ def test_ship_image_exports_the_runs_ema_weights_and_its_pca(chain):
     pca = load_w_pca(shipped / "tiny_32.pca.pt")
     assert pca["comp"].shape[1] == 32 and 0 < float(pca["var_ratio"].sum()) <= 1.0 + 1e-5
     prov = json.loads((shipped / "tiny_32.json").read_text())
+    assert prov["pca"]["samples"] == 4000 and prov["fd_toy"]["n_images"] == 200
+    assert prov["command"].endswith("--pca-samples 4000 --fd-images 200)")  # the ship command, retyped
     assert prov["steps"] == 2 and prov["files"]["tiny_32.pt"]["sha256"] == sha256(shipped / "tiny_32.pt")
     fd = prov["fd_toy"]  # two steps of training leave the generator far from the real images
     assert fd["untrained_vs_real_ceiling"] > fd["trained_vs_real"] > fd["real_vs_real_floor"] >= 0
@@ -206,7 +212,8 @@ def test_lab_measures_run_on_a_shipped_motion_generator(chain, tmp_path, capsys)
     memory([motion, "--domain", "faces", "--factor", "eye_open", "--clips", "4"])
     printed = capsys.readouterr().out
     assert "real toy clips: eye_open steps" in printed and motion[-52:] in printed
-    probes([motion, "--domain", "faces", "--videos", "4", "--json", str(tmp_path / "reach.json")])
+    probes([motion, "--domain", "faces", "--videos", "4", "--images", "2", "--iterations", "2", "--json",
+            str(tmp_path / "reach.json")])
     reach = json.loads((tmp_path / "reach.json").read_text())
     assert set(reach) == {"real clips", motion}
 
@@ -306,6 +313,9 @@ BAD = {
     "lab.path_game without --out": (lambda: _lab("path_game"), ["c.pt"], "--out"),
     "lab.path_game --batch 0": (lambda: _lab("path_game"), ["c.pt", "--out", "o", "--batch", "0"],
                                 "--batch must be at least 1"),
+    "ship image --pca-samples 1": (lambda: __import__("mocohd.ship", fromlist=["main"]).main,
+                                   ["image", "--domain", "faces", "--run", "r", "--pca-samples", "1"],
+                                   "--pca-samples must be at least 2"),
     "lab.ship an unknown kind": (lambda: _lab("ship"), ["image", "--domain", "faces", "--run", "r"], "invalid choice"),
     "lab.trainer --steps -1": (lambda: _lab("trainer"), ["--out", "o", "--steps", "-1"], "--steps must be at least 1"),
     "lab.discriminator_probe --clips 0": (lambda: _lab("discriminator_probe"), ["c.pt", "--clips", "0"],

@@ -131,7 +131,7 @@ def main(argv=None) -> None:
     p.add_argument("--clips", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    check_counts(p, args, also=('clips',))
+    check_counts(p, args, also=("clips",))
     rows = {f"real toy clips: {args.factor} steps": {"steps": step_structure(
         real_factor_steps(args.domain, args.factor, n_clips=4 * args.clips, seed=args.seed))}}
     for path in args.checkpoints:

@@ -239,17 +239,20 @@ def main(argv=None) -> None:
     p.add_argument("checkpoints", nargs="+", help="motion-generator files (shipped exports or run checkpoints)")
     p.add_argument("--domain", required=True)
     p.add_argument("--videos", type=int, default=32, help="real clips to measure")
+    p.add_argument("--images", type=int, default=8, help="generated faces whose reach is searched")
+    p.add_argument("--iterations", type=int, default=40, help="Adam steps of each reach search")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
-    check_counts(p, args, also=('videos',))
+    check_counts(p, args, also=("videos", "images", "iterations"))
     from mocohd.train.video_gan import load_video_generator
 
     net = load_toy_feature_net()
     real = real_step_change(args.domain, n_clips=args.videos, seed=args.seed, net=net)
     results = {}
     for path in args.checkpoints:
-        results[path] = step_reach(load_video_generator(path), args.domain, seed=args.seed, net=net)
+        results[path] = step_reach(load_video_generator(path), args.domain, n_images=args.images,
+                                   iterations=args.iterations, seed=args.seed, net=net)
         print(path)
         print(format_step_reach(real, results[path]))
     if args.json:

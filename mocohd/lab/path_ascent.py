@@ -172,7 +172,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--video", default=None, help="write the climbed clips here (mp4, through mediapy)")
     args = p.parse_args(argv)
-    check_counts(p, args, also=('clips', 'every'))
+    check_counts(p, args, also=("clips", "every"))
     if args.threads:
         torch.set_num_threads(args.threads)
     result = ascend_paths(args.checkpoint, args.clips, args.steps, args.lr, args.start, args.every, args.seed,

@@ -319,7 +319,7 @@ def main(argv=None) -> None:
     p.add_argument("--graft", default=None, metavar="RUN/checkpoint.pt",
                    help="after training, write OUT/checkpoint.pt: this pixel run with the trained motion generator")
     args = p.parse_args(argv)
-    check_counts(p, args, also=('every', 'k', 'n_eval', 'n_real'))
+    check_counts(p, args, also=("every", "k", "n_eval", "n_real"))
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = train_path_game(args.checkpoint, args.out, args.steps, args.batch, args.every, args.lr, mi=not args.no_mi,
