@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -292,6 +292,7 @@ print("face crop, 8 frames at 64 px:", tuple(real_clip.carphone_clip(size=64, fr
 # at least 33 frames.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 from mocohd.data.folders import UCF101Dataset
 
 long_clips = toyworld.make_clips("actions", 4, frames=40, size=size, seed=seed)

@@ -126,6 +126,7 @@ print(f"shipped configuration: {cfg.size}px, style_dim {cfg.style_dim}, n_mlp {c
 # step (lr 0.01) on layers of growing fan-in, the mean relative change of the effective weight.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def relative_change(layer, effective_weight, lr=0.01):
     """Mean |change| / mean |value| of the effective weight after one Adam step."""
     before = effective_weight(layer).detach().clone()
@@ -221,6 +222,7 @@ print("with upsample=True:", tuple(up(x, w).shape))
 # move (and it stays near the input's 1.0): the style decides *which* features, not how loud.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 undemodulated = ModulatedConv2d(64, 32, 3, style_dim=128, demodulate=False)
 undemodulated.load_state_dict(scaled.state_dict())
 print("style x   std with demod   std without")
@@ -363,6 +365,7 @@ print(f"minibatch std -> {tuple(h.shape)} (one channel more)")
 print("score", tuple(D(torch.randn(8, 3, cfg.size, cfg.size)).shape), f"| {n_params(D):,} parameters")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 feats = torch.randn(8, 128, 4, 4)
 collapsed = feats[:1].expand(8, -1, -1, -1)  # eight copies of one sample
 for name, f in (("diverse batch", feats), ("collapsed batch", collapsed)):

@@ -244,10 +244,26 @@ plot_losses(accuracy, ax=axes[1], title="ranking accuracy on held-out clips")
 axes[1].axhline(0.5, color="grey", ls=":")
 axes[1].set_ylim(0, 1.02)
 plt.show()
+
 print({k: round(v[-1], 3) for k, v in accuracy.items() if k != "step"})
 assert all(math.isfinite(v) for v in log["D loss (RaLSGAN)"] + log["gradient penalty"]), "a loss became NaN or infinite"
 if mode == "full":  # the claim of this notebook, checked where the run is long enough to make it
     assert accuracy["real vs frozen"][-1] > 0.8 and accuracy["real vs shuffled"][-1] > 0.7, accuracy
+else:  # smoke: 40 steps are too few to learn the fakes (measured 0.49 to 0.61 over seeds 0-2 and 1 or 2 threads)
+    assert all(abs(v[-1] - 0.5) < 0.2 for k, v in accuracy.items() if k != "step"), accuracy
+
+# %% [markdown]
+# After 40 steps the exact numbers depend on the CPU: Adam turns rounding differences into
+# different steps (2 threads instead of 1 gave 0.49 and 0.58 above). Before the first step
+# they do not, so the smoke run checks those against the values measured when this notebook
+# was written (smoke mode, seed 0), to 1 %:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+measured = {"D loss (RaLSGAN)": (log["D loss (RaLSGAN)"][0], 1.7734), "gradient penalty": (log["gradient penalty"][0], 8.062),
+            "real vs shuffled": (accuracy["real vs shuffled"][0], 0.4668), "real vs frozen": (accuracy["real vs frozen"][0], 0.5205)}
+for name, (value, expected) in measured.items():
+    print(f"step 0, {name:18s}", "as measured" if math.isclose(value, expected, rel_tol=0.01) else f"{value:.4f}")
 
 # %% [markdown]
 # Frozen clips are the easier fake: the stacked input makes "nothing changed since frame 0" visible
@@ -307,6 +323,8 @@ for name, value in mean_scores.items():
 if mode == "full":
     real_like = min(mean_scores["real, forwards"], mean_scores["real, reversed"])
     assert real_like > max(mean_scores["shuffled"], mean_scores["frozen"]), mean_scores
+else:  # smoke: after 40 steps the order varies with the seed (seed 1: shuffled above real); the scores stay finite
+    assert all(math.isfinite(v) for v in mean_scores.values()), mean_scores
 
 # %%
 path = save_checkpoint(p["out_dir"] / "video_d.pt", {

@@ -59,6 +59,7 @@ out_dir = "runs/05_training"
 # %%
 import inspect
 import json
+import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -177,6 +178,9 @@ print(inspect.getsource(VideoGANTrainer.d_update))
 
 # %%
 trainer = VideoGANTrainer(cfg, p["out_dir"])
+
+# %%
+# NBVAL_CHECK_OUTPUT
 g_i = trainer.video_g.image_generator
 in_optimizers = {id(q) for o in (trainer.opt_motion, trainer.opt_d3d, trainer.opt_dimg)
                  for group in o.param_groups for q in group["params"]}
@@ -197,6 +201,7 @@ g_i_before = {k: v.clone() for k, v in g_i.state_dict().items()}
 # show the fixed samples the trainer writes every `sample_every` iterations (no noise maps).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 with torch.no_grad():
     z0 = torch.randn(16, trainer.g_size_dim, generator=torch.Generator().manual_seed(seed))
     w_path, _, _ = trainer.motion(trainer.video_g.image_generator.get_latent(z0), cfg.frames)
@@ -204,6 +209,8 @@ with torch.no_grad():
     steps_in_bounds = (coords[:, 1:] - coords[:, :-1]).abs() / trainer.motion.w_residual
 print(f"untrained: mean step {steps_in_bounds.mean():.3f} of the bound per direction and frame "
       f"(largest {steps_in_bounds.max():.2f})")
+
+# %%
 before = trainer.sample_videos()
 show_videos(before, titles=[f"z{i}" for i in range(len(before))], fps=6)
 
@@ -220,6 +227,17 @@ trainer.save()
 print(f"trained {trainer.step} iterations; checkpoint in {p['out_dir'] / 'checkpoint.pt'}")
 assert all(torch.isfinite(torch.tensor(list(h.values()))).all() for h in history)
 assert all(torch.equal(g_i_before[k], v) for k, v in g_i.state_dict().items()), "G_I must not change"
+
+# %% [markdown]
+# The smoke run also checks its losses against the ones measured when this notebook was written
+# (smoke mode, seed 0), to 1 % (the MI loss, near 0, to 0.001): rendering in bf16 or in fp32
+# moves them by 0.2 % at most. A loss that moved is printed.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+measured = {"g_3d": 2.027, "g_2d": 1.367, "mi": 0.0008, "d_3d": 2.063, "gp": 6.250, "d_2d": 1.327}  # smoke, seed 0
+print("last iteration:", {k: "as measured" if math.isclose(history[-1][k], v, rel_tol=0.01, abs_tol=1e-3)
+                          else round(history[-1][k], 4) for k, v in measured.items()})
 
 # %% [markdown]
 # After training, the same fixed $z$ and motion noise as in section 4. In smoke mode a handful
@@ -355,9 +373,14 @@ plt.show()
 # 40 %, eyes 44 %), while its identity drifts as little as real clips' (0.014 against 0.013).
 
 # %%
+# NBVAL_CHECK_OUTPUT
+print(f"generated / real: motion spread {fake_s['motion'] / real_s['motion']:.1f}, "
+      f"identity drift {fake_s['identity'] / real_s['identity']:.1f}")  # 1 place: bf16 or fp32 alike
 if mode == "full":
     assert fake_s["identity"] < 2 * real_s["identity"], "identity drift claim above no longer holds"
     assert 0.2 * real_s["motion"] < fake_s["motion"] < real_s["motion"], "motion spread claim above no longer holds"
+else:  # smoke: 8 clips are too few to quote, but the same claims held on them (seeds 0, 1 and 2 measured)
+    assert fake_s["identity"] < 2 * real_s["identity"] and 0.2 * real_s["motion"] < fake_s["motion"] < real_s["motion"]
 
 # %% [markdown]
 # ## 9. Does the mutual-information loss matter? The ablation
@@ -406,10 +429,14 @@ plt.show()
 # rather than established.
 
 # %%
+# NBVAL_CHECK_OUTPUT
+print("W spread:", {k: round(table[k]["noise_spread_w"], 3) for k in trained})  # 3 places: bf16 or fp32 alike
 if mode == "full" and {"with MI, 800 it", "without MI, 800 it"} <= set(table):
     with_mi, without_mi = table["with MI, 800 it"], table["without MI, 800 it"]
     margin = 3 * max(with_mi["noise_spread_w_sd"], without_mi["noise_spread_w_sd"])
     assert with_mi["noise_spread_w"] > without_mi["noise_spread_w"] + margin, "the W spread claim above no longer holds"
+else:  # smoke: one draw of 2 faces x 2 noises cannot test the claim; each arm's paths must still spread
+    assert all(0 < table[k]["noise_spread_w"] < 1 for k in trained), table
 
 # %% [markdown]
 # ## 10. Speed

@@ -56,6 +56,7 @@ out_dir = "runs/06_cross_domain"
 # %%
 import inspect
 import json
+import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -158,6 +159,17 @@ history = train_with_live_plot(trainer, steps, ("g_3d", "g_2d", "match", "d_3d",
 trainer.save()
 assert all(torch.isfinite(torch.tensor(list(h.values()))).all() for h in history)
 print(f"{trainer.step} iterations; checkpoint (with its discriminators) in {trainer.out / 'checkpoint.pt'}")
+
+# %% [markdown]
+# The smoke run checks these losses against the ones measured when this notebook was written
+# (smoke mode, seed 0), to 1 % as in notebook 05 (bf16 and fp32 differ by 0.3 % here); a loss that
+# moved is printed.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+measured = {"g_3d": 2.069, "g_2d": 1.669, "match": -0.984, "d_3d": 2.120, "d_2d": 2.829, "contrastive": 4.115}  # smoke, seed 0
+print("last iteration:", {k: "as measured" if math.isclose(history[-1][k], v, rel_tol=0.01, abs_tol=1e-3)
+                          else round(history[-1][k], 4) for k, v in measured.items()})
 
 # %% [markdown]
 # ## 4. The shipped model: toy animals that move like toy faces
@@ -274,11 +286,21 @@ plt.show()
 #   contrastive image D did not keep each animal itself at this length and size.
 
 # %%
+# NBVAL_CHECK_OUTPUT
+measured = {"with contrastive, 60 it": 0.0041, "w/o contrastive, 60 it": 0.0035, "shipped, 200 it": 0.0281,
+            "in-domain faces model": 0.0096, "real toy animals clips": 0.0147, "real toy faces clips": 0.0166}
+print("identity drift:", {k: "as measured" if math.isclose(table[k]["identity_drift"]["mean"], measured.get(k, -1),
+                                                           rel_tol=0.02, abs_tol=5e-5)  # smoke, seed 0
+                          else round(table[k]["identity_drift"]["mean"], 4) for k in table})
+arms = [table["with contrastive, 60 it"]["identity_drift"], table["w/o contrastive, 60 it"]["identity_drift"]]
+drift = table[f"shipped, {info['steps']} it"]["identity_drift"]["mean"]
+real_drift = table["real toy animals clips"]["identity_drift"]["mean"]
 if mode == "full":  # the claims above, checked on the numbers this run computed
-    arms = [table["with contrastive, 60 it"]["identity_drift"], table["w/o contrastive, 60 it"]["identity_drift"]]
     assert abs(arms[0]["mean"] - arms[1]["mean"]) < max(arms[0]["sd"], arms[1]["sd"]), "the arms now differ"
-    drift = table[f"shipped, {info['steps']} it"]["identity_drift"]["mean"]
-    assert drift > 2 * table["real toy animals clips"]["identity_drift"]["mean"], "the shipped model's drift claim"
+    assert drift > 2 * real_drift, "the shipped model's drift claim"
+else:  # smoke, 4 videos (seeds 0-2 measured): the arms agree; the drift exceeds real clips', "2x" needs 32 (seed 0: 1.9x)
+    assert abs(arms[0]["mean"] - arms[1]["mean"]) < max(arms[0]["sd"], arms[1]["sd"]), "the arms now differ"
+    assert drift > real_drift, "the shipped model's drift claim"
 
 # %% [markdown]
 # ## 6. Does the 3D discriminator judge motion, or content?

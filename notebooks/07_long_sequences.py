@@ -248,6 +248,7 @@ plot_drift(faces_curves, f"faces: median of {n_videos} videos; dotted: the 16 tr
 # within these frames), and in brackets the share of frames from 1 on that it spends outside it:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def breakdown_table(curves, name):
     bands, rows = bands_of(curves), {}
     shown = [m for m in MEASURES if m in curves["unroll"]]
