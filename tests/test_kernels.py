@@ -7,6 +7,8 @@ from mocohd.kernels import (fused_leaky_relu, fused_leaky_relu_reference, make_b
 CASES = [  # (up, down, pad): the combinations StyleGAN2 uses, plus cropping and anisotropy
     (1, 1, (1, 2)), (2, 1, (2, 1)), (1, 2, (1, 1)), (2, 2, (-1, 2)), (1, 1, (0, 0)), ((2, 1), (1, 2), (1, 2, 0, 1)),
     (1, 1, (-1, 0)), (1, 1, (0, -1, 1, 0)),
+    # up along x only; each pad the only positive one (x0, x1, y0, y1); a crop at the bottom alone
+    ((1, 2), 1, (1, 0, 0, 0)), (1, 1, (0, 1, 0, 0)), (1, 1, (0, 0, 0, 1)), (1, 1, (0, 0, 0, -1)),
 ]
 
 
@@ -18,6 +20,27 @@ def test_upfirdn2d_matches_loops(up, down, pad):
     fast, slow = upfirdn2d(x, k, up, down, pad), upfirdn2d_reference(x, k, up, down, pad)
     assert fast.shape == slow.shape
     torch.testing.assert_close(fast, slow, rtol=0, atol=1e-12)
+
+
+def test_upfirdn2d_defaults_are_a_plain_fir_filter():
+    x, k = torch.randn(1, 2, 5, 6, dtype=torch.float64), torch.rand(2, 3, dtype=torch.float64)
+    torch.testing.assert_close(upfirdn2d_reference(x, k), upfirdn2d(x, k))
+    assert upfirdn2d(x, k).shape == (1, 2, 4, 4)
+
+
+def test_upfirdn2d_casts_the_kernel_to_the_input_dtype():
+    # a float32 blur kernel (make_blur_kernel) on float64 (or bf16) activations
+    x, k = torch.randn(1, 2, 5, 6, dtype=torch.float64), make_blur_kernel([1, 3, 3, 1])
+    out = upfirdn2d(x, k, pad=(2, 1))
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(out, upfirdn2d_reference(x, k.double(), pad=(2, 1)))
+
+
+def test_blur_kernel_is_the_outer_product_of_the_taps():
+    k = make_blur_kernel([1, 3, 3, 1])
+    assert k.dtype == torch.float32
+    want = torch.tensor([[1, 3, 3, 1], [3, 9, 9, 3], [3, 9, 9, 3], [1, 3, 3, 1]], dtype=torch.float32) / 64
+    torch.testing.assert_close(k, want)
 
 
 def test_upfirdn2d_output_size_formula():
@@ -80,3 +103,22 @@ def test_fused_leaky_relu_leaves_its_input_alone():
     fused_leaky_relu(x, torch.ones(3))
     fused_leaky_relu(x, None)
     assert torch.equal(x, before)
+
+
+def test_fused_leaky_relu_negative_slope_never_gives_a_wrong_gradient():
+    # the backward reads the output's sign, which is x + bias's sign only for a slope >= 0: with a negative
+    # slope it must refuse (torch's leaky_relu_backward with self_is_result=True raises) rather than be wrong
+    x = torch.tensor([[-1.0, 2.0]], requires_grad=True)
+    try:
+        (grad,) = torch.autograd.grad(fused_leaky_relu(x, None, -0.5, 1.0).sum(), x)
+    except RuntimeError:
+        return
+    torch.testing.assert_close(grad, torch.tensor([[-0.5, 1.0]]))
+
+
+def test_fused_leaky_relu_bf16_bias_gradient_is_summed_in_fp32():
+    # 1000 gradients of bf16(sqrt(2)) = 1.4140625: summed in bf16 they would round to 1416
+    x = torch.ones(1000, 3, dtype=torch.bfloat16, requires_grad=True)
+    b = torch.zeros(3, requires_grad=True)
+    fused_leaky_relu(x, b).float().sum().backward()
+    torch.testing.assert_close(b.grad, torch.full((3,), 1414.0625), rtol=1e-6, atol=0)

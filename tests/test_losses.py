@@ -225,3 +225,91 @@ def test_path_length_penalty_written_out():
     torch.testing.assert_close(mean_length.detach(), lengths.mean())
     torch.testing.assert_close(new_mean, expected_mean)
     torch.testing.assert_close(penalty.detach(), (lengths - expected_mean).pow(2).mean())
+
+
+# --------------------------------------------------------------------------------------
+# Defaults, devices and the remaining arguments, by value
+
+
+def test_final_maps_of_a_list_of_tensors_is_one_map_per_scale():
+    a, b = torch.ones(2, 1, 3, 3), torch.zeros(2, 1, 2, 2)
+    assert [m is t for m, t in zip(final_maps([a, b]), (a, b))] == [True, True]
+
+
+def test_ralsgan_g_loss_rejects_mismatched_scales():
+    with pytest.raises(ValueError):
+        ralsgan_g_loss(two_scales([1.0], [1.0]), [[torch.ones(1)]])
+
+
+class SquareD(nn.Module):
+    """D(x) = sum_c x_c^2 at every voxel, one scale: its channel-gradient is 2 x."""
+
+    def forward(self, x):
+        return [[x.pow(2).sum(1, keepdim=True)]]
+
+
+def test_official_penalty_by_hand_at_a_given_alpha():
+    real, fake = clips(4)
+    alpha = torch.tensor([0.25, 0.75], dtype=torch.float64)  # cast to the inputs' dtype
+    x_hat = torch.tensor([0.25, 0.75]).view(2, 1, 1, 1, 1) * real + torch.tensor([0.75, 0.25]).view(2, 1, 1, 1, 1) * fake
+    expected = 10 * ((2 * x_hat.norm(dim=1) - 1) ** 2).mean()
+    got = gradient_penalty(SquareD(), real, fake, alpha=alpha)
+    assert got.dtype == torch.float32
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_textbook_penalty_is_seedable():
+    real, fake = clips(5)
+    a = gradient_penalty_textbook(SquareD(), real, fake, generator=torch.Generator().manual_seed(5))
+    b = gradient_penalty_textbook(SquareD(), real, fake, generator=torch.Generator().manual_seed(5))
+    assert a.item() == b.item()
+
+
+def test_contrastive_default_temperature_is_mocos_0_07():
+    g = torch.Generator().manual_seed(1)
+    v1, v2, queue = (torch.randn(n, 4, generator=g) for n in (2, 2, 3))
+    assert contrastive_loss(v1, v2, queue).item() == pytest.approx(reference_contrastive(v1, v2, queue, 0.07), rel=1e-5)
+
+
+def test_contrastive_rejects_views_of_different_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        contrastive_loss(torch.zeros(2, 4), torch.zeros(3, 4), torch.zeros(1, 4))
+
+
+def test_contrastive_loss_runs_on_the_inputs_device():
+    # meta stands in for a GPU: every tensor the loss makes must follow its inputs
+    v1, v2, queue = (torch.empty(n, 4, device="meta") for n in (2, 2, 3))
+    assert contrastive_loss(v1, v2, queue).device.type == "meta"
+
+
+def test_pairwise_cosine_ignores_the_scale_of_small_vectors():
+    a = torch.tensor([[0.01, 0.0], [0.03, 0.04]])
+    torch.testing.assert_close(pairwise_cosine(a, a), torch.tensor([[1.0, 0.6], [0.6, 1.0]]))
+
+
+def test_path_length_penalty_default_decay_and_non_square_images():
+    torch.manual_seed(2)
+    batch, n_latent, dim, c, h, w = 2, 2, 3, 2, 2, 8
+    mixing = torch.randn(n_latent, dim, c, h, w, requires_grad=True)
+    latents = torch.randn(batch, n_latent, dim, requires_grad=True)
+    fake = torch.einsum("bld,ldchw->bchw", latents, mixing)
+    mean_before = torch.tensor(0.5)
+    torch.manual_seed(8)
+    penalty, new_mean, _ = path_length_penalty(fake, latents, mean_before)  # StyleGAN2's decay 0.01
+    torch.manual_seed(8)
+    noise = torch.randn(batch, c, h, w) / math.sqrt(h * w)
+    lengths = torch.einsum("ldchw,bchw->bld", mixing.detach(), noise).pow(2).sum(2).mean(1).sqrt()
+    expected_mean = mean_before + 0.01 * (lengths.mean() - mean_before)
+    torch.testing.assert_close(new_mean, expected_mean)
+    torch.testing.assert_close(penalty.detach(), (lengths - expected_mean).pow(2).mean())
+    penalty.backward()  # the regulariser trains the generator: its weights get a gradient
+    assert mixing.grad is not None and mixing.grad.abs().sum() > 0
+
+
+def test_contrastive_loss_uses_no_deprecated_implicit_softmax_dim():
+    import warnings
+
+    v1, v2, queue = torch.randn(2, 4), torch.randn(2, 4), torch.randn(3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch warns on an implicit softmax dim at every step
+        contrastive_loss(v1, v2, queue)
