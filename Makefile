@@ -10,7 +10,7 @@
 #                          (MODE=full: the newest full-mode run; BOOK_FROM="runs/A runs/B": those runs, each
 #                          notebook from the first that has it)
 #   make book-check        open every page of the book in headless Chromium (skipped without chromium)
-#   make mutation          mutation testing of the core files (mutmut; hours, not in CI): MUTATION_ARGS="mocohd.kernels*"
+#   make mutation          mutation testing of the core files (mutmut; ~7 min on 2 cores, not in CI): MUTATION_ARGS="mocohd.kernels*"
 #   make lab / kernel / sync / checked-outputs NB=00 (or NB=A2) / bench / checkpoints
 
 SHELL := /bin/bash

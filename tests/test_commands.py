@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # these tests check that the commands run and wire their flags, not what the numbers are worth
 pytestmark = pytest.mark.filterwarnings("ignore::mocohd.metrics.frechet.FewSamplesWarning")
 
-TINY_IMAGE = ["--preset", "smoke", "--size", "32", "--n-images", "64", "--style-dim", "32", "--n-mlp", "1",
+TINY_IMAGE = ["--preset", "smoke", "--lr", "0.01", "--size", "32", "--n-images", "64", "--style-dim", "32", "--n-mlp", "1",
               "--channel-scale", "0.0625", "--batch", "4", "--steps", "2", "--bf16", "off", "--channels-last",
               "false", "--log-every", "1", "--threads", "1"]
 
@@ -92,7 +92,7 @@ def test_train_image_trains_what_its_flags_spell(chain):
     rows = log_rows(chain["image_run"])
     assert [int(r["step"]) for r in rows] == [1, 2]
     assert all(math.isfinite(float(r["d_loss"])) and math.isfinite(float(r["g_loss"])) for r in rows)
-    cfg = image_preset("smoke", size=32, n_images=64, style_dim=32, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
+    cfg = image_preset("smoke", lr=0.01, size=32, n_images=64, style_dim=32, n_mlp=1, channel_scale=0.0625, batch=4, steps=2,
                        bf16=False, channels_last=False, log_every=1)
     same = ImageGANTrainer(cfg, chain["tmp"] / "same_in_python")
     same.fit(progress=False)
