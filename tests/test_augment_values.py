@@ -7,7 +7,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mocohd.augment import colour_shift, cutout_border, hflip_maybe, random_affine, random_temporal_flip, warp_one
 

@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from mocohd.convert import rosinality_key_shapes
 from mocohd.image_generator import Discriminator, Generator, MappingNetwork, channel_table, check_size

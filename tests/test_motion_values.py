@@ -7,7 +7,8 @@ import torch
 
 from mocohd.motion import (MotionConfig, MotionGenerator, _infer_sizes, build_motion, draw_noise, fit_motion,
                            interpolate_midpoints, load_official_motion, motion_preset, mutual_information_loss,
-                           one_thread, pca_coordinates, smooth_motion_objective, walk_along_pc)
+                           pca_coordinates, smooth_motion_objective, walk_along_pc)
+from test_motion import random_pca, single_thread, small_motion  # noqa: F401 (single_thread: autouse)
 
 PAPER_SHAPES = {  # RNNModule with --latent_dimension 512 --h_dim 384 --n_pca 384
     "enc_cell.weight_ih": (1536, 512), "enc_cell.weight_hh": (1536, 384), "enc_cell.bias_ih": (1536,),
@@ -15,23 +16,6 @@ PAPER_SHAPES = {  # RNNModule with --latent_dimension 512 --h_dim 384 --n_pca 38
     "cell.bias_ih": (1536,), "cell.bias_hh": (1536,), "w": (384, 384), "b": (384,),
     "fc1.weight": (512, 768), "fc1.bias": (512,), "fc2.weight": (512, 512), "fc2.bias": (512,)}
 
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    with one_thread():
-        yield
-
-
-def random_pca(w_dim: int, k: int, seed: int = 0) -> dict:
-    g = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(w_dim, w_dim, generator=g))
-    return {"comp": q.T[:k].contiguous(), "stdev": torch.linspace(2.0, 0.1, k)}
-
-
-def small_motion(w_dim=16, h_dim=12, n_pca=8, seed=0, **kw) -> MotionGenerator:
-    torch.manual_seed(seed)
-    pca = random_pca(w_dim, w_dim, seed)
-    return MotionGenerator(w_dim, h_dim, n_pca, pca_comp=pca["comp"], pca_stdev=pca["stdev"], **kw)
 
 
 def official_state_dict(model: MotionGenerator) -> dict:
