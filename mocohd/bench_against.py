@@ -84,7 +84,7 @@ def child(shipped_generator: str, repeats: int, works: list[str], precisions: li
             if {"g_i", "motion", "d"} & set(works):
                 cfg = video_preset(preset, image_generator=str(generator), pca=str(pca), bf16=bf16,
                                    channels_last=True, device="cpu", batch=2, n_clips=4, g_steps=1, **sizes)
-                t = VideoGANTrainer(cfg, tmp / f"paper-{precision}")
+                t = VideoGANTrainer(cfg, tmp / f"{preset}-{precision}")
                 real = t.next_real()
                 g_i = t.video_g.image_generator
                 z = torch.randn(images, g_i.style_dim, generator=torch.Generator().manual_seed(0))
